@@ -1,0 +1,3 @@
+export * from './app-server.config';
+export * from './config.module';
+export * from './load-config';

@@ -1,0 +1,73 @@
+import { EventEnvelope } from './event-envelope';
+
+/** How a transport should declare one subscription's queue and its retry and dead-letter queues. */
+export interface QueueSpec {
+  readonly name: string;
+  /** Topic patterns bound to the events exchange. */
+  readonly bindings: readonly string[];
+  readonly durable: boolean;
+  readonly autoDelete: boolean;
+  /** Delete the queue (and its retry queues) after this long without consumers. */
+  readonly expiresMs?: number;
+  /** Unacknowledged messages one consumer may hold. */
+  readonly prefetch: number;
+  /** How many retry queues (one per attempt) to declare. */
+  readonly retryLevels: number;
+  readonly deadLetterQueue: string;
+  readonly deadLetterExpiresMs?: number;
+}
+
+export interface InboundMessage {
+  readonly body: Buffer;
+  readonly routingKey: string;
+  readonly headers: Readonly<Record<string, unknown>>;
+  readonly redelivered: boolean;
+}
+
+/** How a consumer settles a message. Each call acknowledges the original only once its copy is safely stored. */
+export interface MessageSettlement {
+  ack(): Promise<void>;
+  /** Moves the message to the retry queue for `attempt`, to come back after `delayMs`. */
+  retry(attempt: number, delayMs: number, headers: Record<string, string | number>): Promise<void>;
+  deadLetter(headers: Record<string, string | number>): Promise<void>;
+}
+
+export type MessageListener = (message: InboundMessage, settlement: MessageSettlement) => void;
+
+export interface ConsumerHandle {
+  /** True while the broker is delivering to this consumer. */
+  readonly consuming: boolean;
+  /** Stops new deliveries; messages already delivered stay unacknowledged until settled. */
+  stop(): Promise<void>;
+  /** Releases the consumer; unsettled messages go back to the queue. */
+  close(): Promise<void>;
+}
+
+export interface OutboundMessage {
+  readonly envelope: EventEnvelope;
+  readonly body: Buffer;
+}
+
+export interface DeadLetterRecord {
+  readonly body: Buffer;
+  readonly headers: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The seam between the EventBus and a broker. Transports move bytes and
+ * declare queues; everything with meaning (envelopes, validation, retries,
+ * dead-letter reasons) happens once, in the bus, for both transports.
+ */
+export abstract class EventTransport {
+  abstract readonly kind: 'memory' | 'rabbitmq';
+  abstract connect(): Promise<void>;
+  abstract isConnected(): boolean;
+  /** Resolves once the broker has accepted every message (publisher confirms); rejects otherwise. */
+  abstract publish(messages: readonly OutboundMessage[]): Promise<void>;
+  abstract consume(spec: QueueSpec, listener: MessageListener): Promise<ConsumerHandle>;
+  /** Reads dead letters without removing them. */
+  abstract peekDeadLetters(queue: string, limit: number): Promise<DeadLetterRecord[]>;
+  /** Called after the connection came back (events may have been missed meanwhile). */
+  abstract onReconnect(listener: () => void): () => void;
+  abstract close(): Promise<void>;
+}

@@ -1,0 +1,14 @@
+export * from './errors';
+export * from './event-bus';
+export * from './event-bus.module';
+export * from './event-catalog';
+export * from './event-context';
+export * from './event-definition';
+export * from './event-envelope';
+export * from './event-transport';
+export * from './message-headers';
+export * from './on-event.decorator';
+export * from './topic-pattern';
+export { InMemoryBroker } from './transports/in-memory-broker';
+export { InMemoryTransport } from './transports/in-memory.transport';
+export { RabbitMqTransport, CLOUDEVENTS_CONTENT_TYPE } from './transports/rabbitmq.transport';

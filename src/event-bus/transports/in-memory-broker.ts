@@ -1,0 +1,239 @@
+import { compileTopicPattern, TopicMatcher } from '../topic-pattern';
+
+export interface BrokerMessage {
+  readonly body: Buffer;
+  readonly routingKey: string;
+  readonly headers: Readonly<Record<string, unknown>>;
+  readonly redelivered: boolean;
+}
+
+export type BrokerListener = (message: BrokerMessage, consumer: BrokerConsumer) => void;
+
+/** A queue is full: the in-memory broker refuses the publish rather than grow without bound. */
+export class QueueFullError extends Error {
+  constructor(queue: string, maxLength: number) {
+    super(`In-memory queue "${queue}" is full (${maxLength} messages): the publish was refused`);
+    this.name = 'QueueFullError';
+  }
+}
+
+/** FIFO with O(1) push and shift, compacting as it drains. */
+class MessageQueue<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  unshift(item: T): void {
+    if (this.head > 0) this.items[--this.head] = item;
+    else this.items.unshift(item);
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined as T;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  peek(limit: number): T[] {
+    return this.items.slice(this.head, this.head + limit);
+  }
+}
+
+export class BrokerConsumer {
+  readonly unacked = new Set<BrokerMessage>();
+  active = true;
+
+  constructor(
+    readonly queue: BrokerQueue,
+    readonly prefetch: number,
+    readonly listener: BrokerListener,
+  ) {}
+
+  /** Settles a delivery. A delivery from before a cancel was requeued then, and is ignored now. */
+  ack(message: BrokerMessage): boolean {
+    if (!this.unacked.delete(message)) return false;
+    this.queue.schedulePump();
+    return true;
+  }
+}
+
+class BrokerQueue {
+  readonly messages = new MessageQueue<BrokerMessage>();
+  readonly consumers: BrokerConsumer[] = [];
+  private nextConsumer = 0;
+  private pumpScheduled = false;
+
+  constructor(
+    readonly name: string,
+    readonly maxLength: number,
+  ) {}
+
+  enqueue(message: BrokerMessage): void {
+    this.messages.push(message);
+    this.schedulePump();
+  }
+
+  hasRoom(): boolean {
+    return this.messages.length < this.maxLength;
+  }
+
+  schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    // Deliver on a later turn, as a network broker would: a handler that publishes never recurses into delivery.
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Round-robin over consumers that still have prefetch credit, as RabbitMQ does. */
+  private pump(): void {
+    while (this.messages.length > 0 && this.consumers.length > 0) {
+      const consumer = this.pickConsumer();
+      if (!consumer) return;
+      const message = this.messages.shift()!;
+      consumer.unacked.add(message);
+      consumer.listener(message, consumer);
+    }
+  }
+
+  private pickConsumer(): BrokerConsumer | undefined {
+    for (let i = 0; i < this.consumers.length; i++) {
+      const index = (this.nextConsumer + i) % this.consumers.length;
+      const consumer = this.consumers[index];
+      if (consumer.active && consumer.unacked.size < consumer.prefetch) {
+        this.nextConsumer = index + 1;
+        return consumer;
+      }
+    }
+    return undefined;
+  }
+}
+
+interface Binding {
+  readonly queue: BrokerQueue;
+  readonly pattern: string;
+  readonly matches: TopicMatcher;
+}
+
+/**
+ * A small in-process broker with RabbitMQ's semantics: topic exchanges, queues
+ * with competing consumers and prefetch, acknowledgements, requeue of unacked
+ * messages when a consumer goes away. Several EventBus instances may share one
+ * (two applications in one test process); each process otherwise has its own.
+ */
+export class InMemoryBroker {
+  private readonly queues = new Map<string, BrokerQueue>();
+  private readonly bindings = new Map<string, Binding[]>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(readonly maxQueueLength = 100_000) {}
+
+  assertQueue(name: string): void {
+    if (!this.queues.has(name)) this.queues.set(name, new BrokerQueue(name, this.maxQueueLength));
+  }
+
+  bindQueue(exchange: string, queue: string, pattern: string): void {
+    const target = this.requireQueue(queue);
+    const list = this.bindings.get(exchange) ?? [];
+    if (!list.some((b) => b.queue === target && b.pattern === pattern)) {
+      list.push({ queue: target, pattern, matches: compileTopicPattern(pattern) });
+    }
+    this.bindings.set(exchange, list);
+  }
+
+  deleteQueue(name: string): void {
+    const queue = this.queues.get(name);
+    if (!queue) return;
+    this.queues.delete(name);
+    for (const [exchange, list] of this.bindings) {
+      this.bindings.set(
+        exchange,
+        list.filter((b) => b.queue !== queue),
+      );
+    }
+  }
+
+  /** Routes to every bound queue whose pattern matches; each queue gets one copy. Refuses if any is full. */
+  publish(exchange: string, routingKey: string, body: Buffer, headers: Record<string, unknown> = {}): void {
+    const targets = new Set<BrokerQueue>();
+    for (const binding of this.bindings.get(exchange) ?? []) {
+      if (binding.matches(routingKey)) targets.add(binding.queue);
+    }
+    for (const queue of targets) {
+      if (!queue.hasRoom()) throw new QueueFullError(queue.name, queue.maxLength);
+    }
+    for (const queue of targets) queue.enqueue({ body, routingKey, headers, redelivered: false });
+  }
+
+  /** Puts a message straight into a queue (the default exchange). */
+  sendToQueue(queue: string, message: BrokerMessage): void {
+    const target = this.requireQueue(queue);
+    if (!target.hasRoom()) throw new QueueFullError(target.name, target.maxLength);
+    target.enqueue(message);
+  }
+
+  consume(queue: string, prefetch: number, listener: BrokerListener): BrokerConsumer {
+    const target = this.requireQueue(queue);
+    const consumer = new BrokerConsumer(target, prefetch, listener);
+    target.consumers.push(consumer);
+    target.schedulePump();
+    return consumer;
+  }
+
+  /** Stops deliveries to `consumer` and returns its unacknowledged messages to the head of the queue. */
+  cancel(consumer: BrokerConsumer): void {
+    consumer.active = false;
+    const queue = consumer.queue;
+    const index = queue.consumers.indexOf(consumer);
+    if (index >= 0) queue.consumers.splice(index, 1);
+  }
+
+  requeueUnacked(consumer: BrokerConsumer): void {
+    const pending = [...consumer.unacked].reverse();
+    consumer.unacked.clear();
+    for (const message of pending) consumer.queue.messages.unshift({ ...message, redelivered: true });
+    consumer.queue.schedulePump();
+  }
+
+  peek(queue: string, limit: number): BrokerMessage[] {
+    return this.queues.get(queue)?.messages.peek(limit) ?? [];
+  }
+
+  depth(queue: string): number {
+    return this.queues.get(queue)?.messages.length ?? 0;
+  }
+
+  /** Runs `fn` after `ms`, unless the broker is disposed first (the in-memory stand-in for a TTL'd retry queue). */
+  schedule(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  dispose(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private requireQueue(name: string): BrokerQueue {
+    const queue = this.queues.get(name);
+    if (!queue) throw new Error(`In-memory queue "${name}" does not exist`);
+    return queue;
+  }
+}

@@ -1,0 +1,34 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { AppServerConfig } from './config/app-server.config';
+import { ConfigValidationError, loadConfig } from './config/load-config';
+
+function readConfig(): AppServerConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigValidationError)) throw error;
+    // A bad setting must stop the server before anything starts, naming the variable.
+    process.stderr.write(`AppServer cannot start. ${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+async function bootstrap(): Promise<void> {
+  const config = readConfig();
+  const app = await NestFactory.create(AppModule.forRoot(config));
+  // SIGTERM/SIGINT: stop consuming, finish in-flight handlers, then close (see EventBus.close).
+  app.enableShutdownHooks();
+  await app.listen(config.port);
+  new Logger('AppServer').log(
+    `Listening on port ${config.port} as instance ${config.instanceId}; event bus: ${config.eventBus.transport}` +
+      `; database: ${config.databaseUrl ? 'PostgreSQL' : 'embedded (./data)'}; cache: ${config.redisUrl ? 'L1 + Redis L2' : 'L1 only'}`,
+  );
+}
+
+bootstrap().catch((error: Error) => {
+  process.stderr.write(`AppServer failed to start: ${error.message}\n`);
+  process.exit(1);
+});
