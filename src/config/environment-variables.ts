@@ -91,7 +91,15 @@ export class EnvironmentVariables {
   APPSERVER_RABBITMQ_QUEUE_AUTO_DELETE?: string;
 
   @ValidateIf((env: EnvironmentVariables) => env.APPSERVER_ADMIN_PASSWORD !== undefined || env.APPSERVER_ADMIN_EMAIL !== undefined)
-  @IsEmail({}, { message: (a) => `${a.property} must be an email address (it is required when APPSERVER_ADMIN_PASSWORD is set) ${got(a)}` })
+  @IsEmail(
+    {},
+    {
+      message: (a) =>
+        a.value === undefined
+          ? `${a.property} must be set when APPSERVER_ADMIN_PASSWORD is set`
+          : `${a.property} must be an email address ${got(a)}`,
+    },
+  )
   APPSERVER_ADMIN_EMAIL?: string;
 
   @ValidateIf((env: EnvironmentVariables) => env.APPSERVER_ADMIN_EMAIL !== undefined || env.APPSERVER_ADMIN_PASSWORD !== undefined)

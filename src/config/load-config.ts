@@ -37,8 +37,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppServerCo
       problems.push(`${name} is not a known variable (known: ${KNOWN_VARIABLES.join(', ')})`);
       continue;
     }
-    // An empty value means "unset", as shells and compose files commonly write it.
-    if (value.trim() !== '') raw[name] = value.trim();
+    // An empty value means "unset", as shells and compose files commonly write it. Values are kept as given
+    // (a password may start or end with a space); a stray space elsewhere fails validation with its variable's name.
+    if (value.trim() !== '') raw[name] = value;
   }
 
   const vars = plainToInstance(EnvironmentVariables, raw);

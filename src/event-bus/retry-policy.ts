@@ -6,11 +6,12 @@ export interface RetryPolicy {
 }
 
 /**
- * Exponential backoff with "equal jitter": the delay doubles per attempt and a
- * random half of it is shaved off, so retries of many failed messages spread
- * out instead of arriving together, while never dropping below half the step.
+ * Exponential backoff with jitter: the step doubles per attempt (the first is
+ * the configured delay) and up to half a step is added at random, so retries of
+ * many failed messages spread out instead of arriving together. Never shorter
+ * than the step, never longer than maxDelayMs.
  */
 export function backoffDelay(attempt: number, initialDelayMs: number, maxDelayMs: number, random: () => number = Math.random): number {
   const step = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.max(1, Math.round(step / 2 + random() * (step / 2)));
+  return Math.max(1, Math.min(maxDelayMs, Math.round(step + random() * (step / 2))));
 }

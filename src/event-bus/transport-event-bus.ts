@@ -215,8 +215,10 @@ export class TransportEventBus extends EventBus implements OnModuleDestroy {
   private async shutDown(): Promise<void> {
     const active = [...this.subscriptions.values()];
     await Promise.all(active.map((a) => a.handle.stop()));
+    const deadline = new AbortController();
     const drained = Promise.all(active.map((a) => a.consumer.drain())).then(() => true);
-    const finished = await Promise.race([drained, delay(this.settings.shutdownTimeoutMs).then(() => false)]);
+    const finished = await Promise.race([drained, delay(this.settings.shutdownTimeoutMs, deadline.signal).then(() => false)]);
+    deadline.abort();
     if (!finished) {
       this.logger.warn(`Handlers still running after ${this.settings.shutdownTimeoutMs} ms; their messages stay unacknowledged and will be redelivered`);
     }

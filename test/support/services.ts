@@ -14,7 +14,8 @@ export const TEST_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** Set by global-setup.ts for the test workers: the services that answered. */
-const AVAILABLE_VARIABLE = 'APPSERVER_TEST_AVAILABLE_SERVICES';
+// Not APPSERVER_-prefixed: loadConfig rejects unknown APPSERVER_* variables.
+const AVAILABLE_VARIABLE = 'JEST_AVAILABLE_SERVICES';
 
 export function probe(host: string, port: number, timeoutMs = 2000): Promise<boolean> {
   return new Promise((resolve) => {

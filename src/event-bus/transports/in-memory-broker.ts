@@ -106,7 +106,12 @@ class BrokerQueue {
       if (!consumer) return;
       const message = this.messages.shift()!;
       consumer.unacked.add(message);
-      consumer.listener(message, consumer);
+      try {
+        consumer.listener(message, consumer);
+      } catch (error) {
+        // A listener must not take the broker down; the message stays unacknowledged, as on RabbitMQ.
+        process.emitWarning(`In-memory consumer of "${this.name}" threw: ${(error as Error).message}`);
+      }
     }
   }
 
@@ -194,7 +199,7 @@ export class InMemoryBroker {
     return consumer;
   }
 
-  /** Stops deliveries to `consumer` and returns its unacknowledged messages to the head of the queue. */
+  /** Stops deliveries to `consumer`; its unacknowledged messages stay with it until settled or requeued. */
   cancel(consumer: BrokerConsumer): void {
     consumer.active = false;
     const queue = consumer.queue;
@@ -202,6 +207,7 @@ export class InMemoryBroker {
     if (index >= 0) queue.consumers.splice(index, 1);
   }
 
+  /** Returns a consumer's unacknowledged messages to the head of its queue, as a closed AMQP channel does. */
   requeueUnacked(consumer: BrokerConsumer): void {
     const pending = [...consumer.unacked].reverse();
     consumer.unacked.clear();

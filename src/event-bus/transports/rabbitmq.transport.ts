@@ -131,7 +131,12 @@ export class RabbitMqTransport extends EventTransport {
 
   async consume(spec: QueueSpec, listener: MessageListener): Promise<ConsumerHandle> {
     const consumer = new RabbitMqConsumer(spec, listener, this.options, this.exchange, this.logger);
-    const wrapper = this.amqp.managedConnection.createChannel({ name: spec.name, confirm: true });
+    const wrapper = this.amqp.managedConnection.createChannel({
+      name: spec.name,
+      confirm: true,
+      // Runs on every new channel, so a reconnect redeclares the topology and re-attaches the consumer.
+      setup: (channel: ConfirmChannel) => consumer.setUp(channel),
+    });
     try {
       await consumer.attachTo(wrapper);
     } catch (error) {
@@ -202,10 +207,20 @@ class RabbitMqConsumer implements ConsumerHandle {
     return this.consumerTag !== undefined;
   }
 
-  /** The setup runs now and again on every new channel, so a reconnect redeclares the topology and re-attaches. */
+  /** Resolves once the first setup has run; rejects with its error (a setup error is otherwise only an event). */
   async attachTo(wrapper: ChannelWrapper): Promise<void> {
     this.wrapper = wrapper;
-    await wrapper.addSetup((channel: ConfirmChannel) => this.setUp(channel));
+    let onError: (error: Error) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => {
+      onError = reject;
+      wrapper.once('error', onError);
+    });
+    try {
+      await Promise.race([wrapper.waitForConnect(), failed]);
+    } finally {
+      wrapper.removeListener('error', onError);
+    }
+    wrapper.on('error', (error: Error) => this.logger.error(`Channel of "${this.spec.name}" failed: ${error.message}`));
   }
 
   async stop(): Promise<void> {
@@ -221,7 +236,7 @@ class RabbitMqConsumer implements ConsumerHandle {
     this.onClosed?.();
   }
 
-  private async setUp(channel: ConfirmChannel): Promise<void> {
+  async setUp(channel: ConfirmChannel): Promise<void> {
     const { spec, options } = this;
     const ns = options.namespace;
     const expiry = options.testMode ? { 'x-expires': TEST_MODE_EXPIRY_MS } : {};

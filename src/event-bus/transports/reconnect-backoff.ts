@@ -16,7 +16,7 @@ export class ReconnectBackoff {
   next(): number {
     const step = Math.min(this.maxMs, this.minMs * 2 ** this.failures);
     this.failures++;
-    return Math.round(step / 2 + this.random() * (step / 2));
+    return Math.max(this.minMs, Math.round(step / 2 + this.random() * (step / 2)));
   }
 
   reset(): void {
