@@ -1,0 +1,117 @@
+/**
+ * npm run bench:api — requests/s and latency over HTTP for `app(name:)` and
+ * `updateAppSettings`, against a trivial query on the same server as the
+ * ceiling. The server runs in a child process on PostgreSQL and RabbitMQ (the
+ * production set-up); autocannon generates the load on loopback.
+ *
+ * BENCH_SECONDS (default 10) per scenario, BENCH_CONNECTIONS (default 50).
+ */
+import autocannon from 'autocannon';
+import { createBenchDatabase, graphql, startServerProcess } from './server-process';
+import { formatMs, formatRatio, formatRate, formatTable } from './stats';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const APPS = 50;
+
+interface Scenario {
+  readonly name: string;
+  readonly body: (counter: number) => string;
+}
+
+interface Result {
+  readonly name: string;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+}
+
+const body = (query: string, variables?: Record<string, unknown>) => JSON.stringify({ query, variables });
+
+const SCENARIOS: Scenario[] = [
+  { name: 'trivial query { __typename } (ceiling)', body: () => body('{ __typename }') },
+  {
+    name: 'app(name:)',
+    body: (i) => body('query($n: String!) { app(name: $n) { id name version state installedAt updatedAt } }', { n: appName(i % APPS) }),
+  },
+  {
+    name: 'updateAppSettings',
+    // Each request changes a value, so each one writes a row, bumps the version and records an event.
+    body: (i) =>
+      body('mutation($a: String!, $v: JSON!) { updateAppSettings(appName: $a, values: $v) { version } }', {
+        a: appName(i % APPS),
+        v: { pageSize: (i % 100) + 1 },
+      }),
+  },
+];
+
+function appName(index: number): string {
+  return `de.bench.app-${index}`;
+}
+
+async function run(url: string, scenario: Scenario, seconds: number): Promise<Result> {
+  let counter = 0;
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, body: scenario.body(counter++) }),
+      },
+    ],
+  });
+  return {
+    name: scenario.name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+async function main(): Promise<void> {
+  const database = await createBenchDatabase();
+  const server = await startServerProcess(
+    {
+      APPSERVER_DATABASE_URL: database.url,
+      APPSERVER_EVENTBUS_ENABLED: 'true',
+      APPSERVER_EVENTBUS_TEST_MODE: 'true',
+    },
+    31000 + Math.floor(Math.random() * 2000),
+  );
+  try {
+    const schema = { type: 'object', properties: { pageSize: { type: 'integer', minimum: 1, maximum: 100 } } };
+    for (let i = 0; i < APPS; i++) {
+      await graphql(server.url, 'mutation($i: RegisterAppInput!) { registerApp(input: $i) { id } }', {
+        i: { name: appName(i), version: '1.0.0', settingsSchema: schema },
+      });
+    }
+    process.stdout.write(`Server pid ${server.pid} on PostgreSQL + RabbitMQ; ${CONNECTIONS} connections, ${SECONDS} s per scenario.\n`);
+    const results: Result[] = [];
+    for (const scenario of SCENARIOS) {
+      await run(server.url, scenario, 2); // warm-up
+      results.push(await run(server.url, scenario, SECONDS));
+    }
+    const ceiling = results[0].rps;
+    process.stdout.write(
+      '\n' +
+        formatTable(
+          ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'vs trivial'],
+          results.map((r) => [r.name, formatRate(r.rps), formatMs(r.p50, 1), formatMs(r.p99, 1), String(r.errors), formatRatio(r.rps / ceiling)]),
+        ) +
+        '\n',
+    );
+  } finally {
+    await server.stop();
+    await database.drop();
+  }
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`bench:api failed: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});
