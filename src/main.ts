@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module';
+import { createAppServer } from './app-server';
 import { AppServerConfig } from './config/app-server.config';
 import { ConfigValidationError, loadConfig } from './config/load-config';
 
@@ -18,7 +17,7 @@ function readConfig(): AppServerConfig {
 
 async function bootstrap(): Promise<void> {
   const config = readConfig();
-  const app = await NestFactory.create(AppModule.forRoot(config));
+  const app = await createAppServer(config);
   // SIGTERM/SIGINT: stop consuming, finish in-flight handlers, then close (see EventBus.close).
   app.enableShutdownHooks();
   await app.listen(config.port);

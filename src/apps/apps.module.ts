@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppEntity } from './app.entity';
+import { SettingsModule } from '../settings/settings.module';
+import { AppsResolver } from './apps.resolver';
+import { AppsService } from './apps.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([AppEntity]), SettingsModule],
+  providers: [AppsService, AppsResolver],
+  exports: [AppsService],
+})
+export class AppsModule {}

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { EntityManager, QueryFailedError } from 'typeorm';
+import { BadUserInputError, ConflictError, NotFoundError } from '../common/app-errors';
+import { UnitOfWork } from '../database/unit-of-work';
+import { Outbox } from '../outbox/outbox';
+import { SettingsSchemaValidator } from '../settings/settings-schema.validator';
+import { SettingsService } from '../settings/settings.service';
+import { AppEntity } from './app.entity';
+import { AppEvents } from './app.events';
+import { AppState, LIFECYCLE, LifecycleStep } from './app-state';
+import { RegisterAppInput } from './dto/register-app.input';
+
+/** The app lifecycle: every step changes the row and records its event in one transaction. */
+@Injectable()
+export class AppsService {
+  constructor(
+    private readonly unitOfWork: UnitOfWork,
+    private readonly outbox: Outbox,
+    private readonly settings: SettingsService,
+    private readonly schemaValidator: SettingsSchemaValidator,
+  ) {}
+
+  findAll(state?: AppState): Promise<AppEntity[]> {
+    return this.unitOfWork.read((manager) => manager.find(AppEntity, { where: state ? { state } : {}, order: { name: 'ASC' } }));
+  }
+
+  findByName(name: string): Promise<AppEntity | null> {
+    return this.unitOfWork.read((manager) => manager.findOneBy(AppEntity, { name }));
+  }
+
+  async register(input: RegisterAppInput, actor: string): Promise<AppEntity> {
+    const schema = input.settingsSchema ?? null;
+    if (schema) {
+      const problems = this.schemaValidator.checkSchema(schema, 'input.settingsSchema');
+      if (problems.length > 0) throw new BadUserInputError('settingsSchema is not a valid JSON Schema', problems);
+    }
+    try {
+      return await this.unitOfWork.run(async (tx) => {
+        const existing = await tx.findOneBy(AppEntity, { name: input.name });
+        if (existing) throw this.alreadyRegistered(existing);
+        const now = new Date();
+        const app: AppEntity = {
+          id: randomUUID(),
+          name: input.name,
+          version: input.version,
+          state: AppState.REGISTERED,
+          installedAt: null,
+          createdAt: now,
+          updatedAt: now,
+        };
+        await tx.insert(AppEntity, app);
+        await this.outbox.record(tx, AppEvents.REGISTERED, {
+          appId: app.id,
+          appName: app.name,
+          version: app.version,
+          registeredAt: now.toISOString(),
+        });
+        await this.settings.createForApp(tx, app.name, schema, actor);
+        return app;
+      });
+    } catch (error) {
+      // Two instances registering one name at once: the unique index decides, the loser gets the same CONFLICT.
+      if (error instanceof QueryFailedError && isUniqueViolation(error)) {
+        const winner = await this.findByName(input.name);
+        if (winner) throw this.alreadyRegistered(winner);
+      }
+      throw error;
+    }
+  }
+
+  install(name: string): Promise<AppEntity> {
+    return this.step(name, 'install');
+  }
+
+  uninstall(name: string): Promise<AppEntity> {
+    return this.step(name, 'uninstall');
+  }
+
+  deregister(name: string): Promise<AppEntity> {
+    return this.step(name, 'deregister');
+  }
+
+  private step(name: string, step: LifecycleStep): Promise<AppEntity> {
+    const rule = LIFECYCLE[step];
+    return this.unitOfWork.run(async (tx) => {
+      const app = await tx.findOneBy(AppEntity, { name });
+      if (!app) throw new NotFoundError(`No app named "${name}" is registered`);
+      if (!(rule.from as readonly AppState[]).includes(app.state)) {
+        throw new ConflictError(`Cannot ${step} "${name}": it is ${app.state} (allowed from ${rule.from.join(' or ')})`, {
+          currentState: app.state,
+        });
+      }
+      const now = new Date();
+      const changed: AppEntity = { ...app, state: rule.to, updatedAt: now, installedAt: step === 'install' ? now : app.installedAt };
+      await this.compareAndSet(tx, app, changed);
+      await this.recordStep(tx, step, changed, now);
+      return changed;
+    });
+  }
+
+  /** Writes `next` only if the row is still in the state we read (another instance may have moved it). */
+  private async compareAndSet(tx: EntityManager, read: AppEntity, next: AppEntity): Promise<void> {
+    const result = await tx
+      .createQueryBuilder()
+      .update(AppEntity)
+      .set({ state: next.state, updatedAt: next.updatedAt, installedAt: next.installedAt })
+      .where('id = :id AND state = :state', { id: read.id, state: read.state })
+      .execute();
+    if (result.affected === 0) {
+      const now = await tx.findOneBy(AppEntity, { id: read.id });
+      throw new ConflictError(`"${read.name}" changed while this request ran: it is now ${now?.state}; try again`, {
+        currentState: now?.state,
+      });
+    }
+  }
+
+  private async recordStep(tx: EntityManager, step: LifecycleStep, app: AppEntity, at: Date): Promise<void> {
+    const base = { appId: app.id, appName: app.name, version: app.version };
+    const time = at.toISOString();
+    if (step === 'install') await this.outbox.record(tx, AppEvents.INSTALLED, { ...base, installedAt: time });
+    else if (step === 'uninstall') await this.outbox.record(tx, AppEvents.UNINSTALLED, { ...base, uninstalledAt: time });
+    else await this.outbox.record(tx, AppEvents.DEREGISTERED, { ...base, deregisteredAt: time });
+  }
+
+  private alreadyRegistered(existing: AppEntity): ConflictError {
+    return new ConflictError(`An app named "${existing.name}" is already registered (it is ${existing.state})`, {
+      currentState: existing.state,
+    });
+  }
+}
+
+function isUniqueViolation(error: QueryFailedError): boolean {
+  const driverError = error.driverError as { code?: string; message?: string } | undefined;
+  return driverError?.code === '23505' || /UNIQUE constraint failed/i.test(driverError?.message ?? error.message);
+}

@@ -1,0 +1,188 @@
+import { CacheKeyPattern } from './cache-key-pattern';
+import { CacheNamespace, CacheValue } from './cache-namespace';
+import { CacheNamespaceStats, emptyStats } from './cache-stats';
+import { ResolvedNamespaceOptions } from './cache.options';
+import { Clock, L1LruStore } from './l1-lru.store';
+import { L2Lookup, L2Store } from './l2-store';
+import { FlightHandle, SingleFlight } from './single-flight';
+
+/** Per-call options of `getOrLoad` and `set`. */
+export interface CacheEntryOptions<V> {
+  /**
+   * Caps this entry's TTL on both levels, e.g. at a session's remaining
+   * lifetime; a function gets the value (null: not found). 0 or less: not cached.
+   */
+  readonly maxTtlMs?: number | ((value: V | null) => number);
+}
+
+export interface GetOrLoadOptions<V> extends CacheEntryOptions<V> {
+  /** Cache a `null` ("not found") result for the namespace's `negativeTtlMs`. Default true. */
+  readonly cacheNull?: boolean;
+}
+
+/**
+ * One namespace of the cache: L1 in process, then L2 in Redis when
+ * configured, then the caller's loader (the database).
+ *
+ * `null` means "not found" and is cached like a value, for the shorter
+ * `negativeTtlMs` (negative caching: a storm of lookups of an unknown app
+ * does not reach the database). `undefined` means "not cached".
+ *
+ * Values are stored as JSON would give them back (see CacheValue), so L1 and
+ * L2 hand out the same shape; the object is shared by every caller that gets
+ * it from L1, so treat it as read-only.
+ *
+ * No method throws because of Redis: when it is unreachable, reads fall back
+ * to the loader and the failure is counted in `redisErrors`.
+ */
+export class NamespacedCache<V extends CacheValue> {
+  private readonly l1: L1LruStore<V | null>;
+  private readonly loads = new SingleFlight<V | null>();
+  /** `get` reads of L2, kept apart from loads so a `get` never runs or waits for a loader. */
+  private readonly peeks = new SingleFlight<V | null | undefined>();
+  private readonly counters = emptyStats();
+
+  constructor(
+    readonly name: CacheNamespace,
+    private readonly options: ResolvedNamespaceOptions,
+    clock: Clock,
+    /** Undefined: L1 only. */
+    private readonly l2: L2Store<V> | undefined,
+  ) {
+    this.l1 = new L1LruStore(options.l1MaxEntries, clock);
+  }
+
+  /** The cached value (null: cached "not found"), or undefined when neither level has it. Never loads. */
+  async get(key: string): Promise<V | null | undefined> {
+    const cached = this.readL1(key);
+    if (cached !== undefined || !this.l2) return cached;
+    return this.peeks.run(key, async (flight) => {
+      const lookup = await this.readL2(key);
+      if (lookup?.status !== 'hit') return undefined;
+      this.keepInL1(key, lookup.value, flight, {});
+      return lookup.value;
+    });
+  }
+
+  /**
+   * The cached value, or the loader's result, cached on both levels. Concurrent
+   * misses of one key share one L2 read and one loader call; a rejection goes
+   * to all of them and is not cached. A load that an invalidation overtakes
+   * still answers its callers but is not cached, and later callers load anew.
+   */
+  async getOrLoad(key: string, loader: () => Promise<V | null>, options: GetOrLoadOptions<V> = {}): Promise<V | null> {
+    const cached = this.readL1(key);
+    if (cached !== undefined) return cached;
+    return this.loads.run(key, (flight) => this.loadThroughL2(key, loader, options, flight));
+  }
+
+  /**
+   * Stores `value` (null: "not found") as the newest value of `key` on both
+   * levels: an entry cached or being loaded elsewhere is outdated by it.
+   * Writers normally `invalidate` instead and let the next read load.
+   */
+  async set(key: string, value: V | null, options: CacheEntryOptions<V> = {}): Promise<void> {
+    this.detachFlights((k) => k === key);
+    const stored = asStored(value);
+    this.l1.set(key, stored, this.ttlFor(stored, this.options.l1TtlMs, options));
+    if (this.l2 && !(await this.l2.replace(key, stored, this.ttlFor(stored, this.options.l2TtlMs, options)))) this.counters.redisErrors++;
+  }
+
+  /** Drops `key` from L1 and makes it unreadable in L2 for every instance; resolves once Redis has it (or failed). */
+  async invalidate(key: string): Promise<void> {
+    this.detachFlights((k) => k === key);
+    this.l1.delete(key);
+    if (this.l2 && !(await this.l2.invalidate(key))) this.counters.redisErrors++;
+  }
+
+  /**
+   * Drops every key matching `pattern` — a glob where `*` matches any run of
+   * characters (`:` included) and `?` one, e.g. `user:42:*` — from L1, and
+   * makes them unreadable in L2 for every instance (L2 may drop more: the
+   * enclosing segment prefix, when a wildcard sits inside a segment).
+   */
+  async invalidatePattern(pattern: string): Promise<void> {
+    const parsed = new CacheKeyPattern(pattern);
+    const matches = (key: string) => parsed.matches(key);
+    this.detachFlights(matches);
+    this.l1.deleteWhere(matches);
+    if (this.l2 && !(await this.l2.invalidatePattern(pattern))) this.counters.redisErrors++;
+  }
+
+  /** Empties L1 (L2 is untouched), e.g. after a bus reconnect, when invalidation events may have been missed. */
+  flushL1(): void {
+    this.detachFlights(() => true);
+    this.l1.clear();
+  }
+
+  /** Hit, miss and load counters of this namespace, and its L1 size. */
+  stats(): CacheNamespaceStats {
+    return { ...this.counters, l1Entries: this.l1.size };
+  }
+
+  private async loadThroughL2(key: string, loader: () => Promise<V | null>, options: GetOrLoadOptions<V>, flight: FlightHandle): Promise<V | null> {
+    const lookup = await this.readL2(key);
+    if (lookup?.status === 'hit') {
+      this.keepInL1(key, lookup.value, flight, options);
+      return lookup.value;
+    }
+
+    this.counters.loads++;
+    let value: V | null;
+    try {
+      value = asStored(await loader());
+    } catch (error) {
+      this.counters.loadErrors++;
+      throw error;
+    }
+    if ((value === null && options.cacheNull === false) || flight.detached) return value;
+
+    this.keepInL1(key, value, flight, options);
+    if (lookup?.status === 'miss') {
+      const written = await this.l2!.write(key, value, lookup.stamp, this.ttlFor(value, this.options.l2TtlMs, options));
+      if (!written) this.counters.redisErrors++;
+    }
+    return value;
+  }
+
+  private readL1(key: string): V | null | undefined {
+    const cached = this.l1.get(key);
+    if (cached === undefined) this.counters.l1Misses++;
+    else this.counters.l1Hits++;
+    return cached;
+  }
+
+  /** Undefined when there is no L2; counts the outcome otherwise. */
+  private async readL2(key: string): Promise<L2Lookup<V> | undefined> {
+    if (!this.l2) return undefined;
+    const lookup = await this.l2.read(key);
+    if (lookup.status === 'hit') this.counters.l2Hits++;
+    else if (lookup.status === 'miss') this.counters.l2Misses++;
+    else this.counters.redisErrors++;
+    return lookup;
+  }
+
+  private keepInL1(key: string, value: V | null, flight: FlightHandle, options: CacheEntryOptions<V>): void {
+    if (!flight.detached) this.l1.set(key, value, this.ttlFor(value, this.options.l1TtlMs, options));
+  }
+
+  private ttlFor(value: V | null, levelTtlMs: number, options: CacheEntryOptions<V>): number {
+    const cap = typeof options.maxTtlMs === 'function' ? options.maxTtlMs(value) : options.maxTtlMs ?? Infinity;
+    return Math.min(levelTtlMs, value === null ? this.options.negativeTtlMs : Infinity, cap);
+  }
+
+  /** Loads and L2 reads running for these keys may predate the change: their results must not be stored. */
+  private detachFlights(matches: (key: string) => boolean): void {
+    this.loads.detach(matches);
+    this.peeks.detach(matches);
+  }
+}
+
+/**
+ * The value as it will come back from Redis, so L1 and L2 never differ in
+ * shape (a Date would be a Date from L1 and a string from L2) and a caller
+ * mutating the object it passed in cannot change what is cached.
+ */
+function asStored<V>(value: V | null | undefined): V | null {
+  return value === undefined || value === null ? null : (JSON.parse(JSON.stringify(value)) as V);
+}

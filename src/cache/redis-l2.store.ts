@@ -1,0 +1,117 @@
+import { CacheKeyPattern } from './cache-key-pattern';
+import { CacheNamespace } from './cache-namespace';
+import { Clock } from './l1-lru.store';
+import { L2KeyLayout } from './l2-key-layout';
+import { L2Lookup, L2Stamp, L2Store } from './l2-store';
+import { L2_UNAVAILABLE, RedisL2Connection, throwOnPipelineError } from './redis-l2.connection';
+
+/** An entry as stored in Redis: the generations it was written under, and the value (`null`: not found). */
+interface StoredEntry<V> {
+  readonly g: readonly (string | null)[];
+  readonly v: V | null;
+}
+
+const UNAVAILABLE = { status: 'unavailable' } as const;
+
+/** The Redis level of one namespace; the key layout and its reasons are in L2KeyLayout. */
+export class RedisL2Store<V> extends L2Store<V> {
+  constructor(
+    private readonly connection: RedisL2Connection,
+    private readonly layout: L2KeyLayout,
+    private readonly namespace: CacheNamespace,
+    /** The namespace's L2 TTL: no entry lives longer. */
+    private readonly ttlMs: number,
+    private readonly clock: Clock,
+  ) {
+    super();
+  }
+
+  /** One round trip: the entry and every generation it depends on, in one MGET. */
+  async read(key: string): Promise<L2Lookup<V>> {
+    const readAt = this.clock();
+    const found = await this.connection.run(this.namespace, (client) =>
+      client.mget(this.layout.entry(this.namespace, key), ...this.layout.generationsOf(this.namespace, key)),
+    );
+    if (found === L2_UNAVAILABLE) return UNAVAILABLE;
+    const [raw, ...generations] = found;
+    const entry = raw === null ? undefined : parseEntry<V>(raw);
+    if (entry && sameGenerations(entry.g, generations)) return { status: 'hit', value: entry.v };
+    return { status: 'miss', stamp: { generations, readAt } };
+  }
+
+  async write(key: string, value: V | null, stamp: L2Stamp, ttlMs: number): Promise<boolean> {
+    const ttl = Math.min(ttlMs, this.ttlMs);
+    // A load that took longer than the TTL could outlive the generations it saw (see L2KeyLayout); it is not worth keeping.
+    if (ttl <= 0 || this.clock() - stamp.readAt > this.ttlMs) return true;
+    const stored = JSON.stringify({ g: stamp.generations, v: value } satisfies StoredEntry<V>);
+    const written = await this.connection.run(this.namespace, (client) => client.set(this.layout.entry(this.namespace, key), stored, 'PX', ttl));
+    return written !== L2_UNAVAILABLE;
+  }
+
+  /**
+   * Two round trips: a new generation for the key (with the prefix generations
+   * read in the same pipeline), then the entry stamped with it. A load that
+   * read before the first step writes an entry stamped with the old one.
+   */
+  async replace(key: string, value: V | null, ttlMs: number): Promise<boolean> {
+    const generation = this.connection.newGeneration();
+    let prefixGenerations: (string | null)[] = [];
+    const invalidated = await this.connection.invalidate(this.namespace, async (client) => {
+      const results = await client
+        .pipeline()
+        .set(this.layout.keyGeneration(this.namespace, key), generation, 'PX', this.generationTtlMs)
+        .mget(...this.layout.prefixGenerationsOf(this.namespace, key))
+        .exec();
+      throwOnPipelineError(results);
+      prefixGenerations = results![1][1] as (string | null)[];
+    });
+    if (!invalidated) return false;
+    return this.write(key, value, { generations: [generation, ...prefixGenerations], readAt: this.clock() }, ttlMs);
+  }
+
+  /** One round trip: a new generation for the key, and the entry deleted to free its memory at once. */
+  invalidate(key: string): Promise<boolean> {
+    return this.connection.invalidate(this.namespace, async (client) => {
+      throwOnPipelineError(
+        await client
+          .pipeline()
+          .set(this.layout.keyGeneration(this.namespace, key), this.connection.newGeneration(), 'PX', this.generationTtlMs)
+          .del(this.layout.entry(this.namespace, key))
+          .exec(),
+      );
+    });
+  }
+
+  /** One SET, whatever the number of entries matching: a new generation for the pattern's segment prefix. */
+  invalidatePattern(pattern: string): Promise<boolean> {
+    const parsed = new CacheKeyPattern(pattern);
+    if (parsed.isExactKey) return this.invalidate(pattern);
+    const generationKey = this.layout.prefixGeneration(this.namespace, parsed.segmentPrefix);
+    return this.connection.invalidate(this.namespace, (client) =>
+      client.set(generationKey, this.connection.newGeneration(), 'PX', this.generationTtlMs),
+    );
+  }
+
+  private get generationTtlMs(): number {
+    return generationTtlFor(this.ttlMs);
+  }
+}
+
+/** Twice the entries' TTL: see L2KeyLayout for why an entry must expire before any generation it saw. */
+export function generationTtlFor(l2TtlMs: number): number {
+  return Math.max(1, 2 * l2TtlMs);
+}
+
+function parseEntry<V>(raw: string): StoredEntry<V> | undefined {
+  try {
+    const entry = JSON.parse(raw) as StoredEntry<V>;
+    return Array.isArray(entry?.g) && 'v' in entry ? entry : undefined;
+  } catch {
+    // Not written by this layout (or by an older one): a miss, overwritten by the next load.
+    return undefined;
+  }
+}
+
+function sameGenerations(written: readonly (string | null)[], current: readonly (string | null)[]): boolean {
+  return written.length === current.length && written.every((generation, i) => generation === current[i]);
+}

@@ -1,0 +1,67 @@
+/**
+ * The errors domain code throws for the client's mistakes. The GraphQL layer
+ * maps each to its `extensions.code` in one place (src/graphql/format-error.ts);
+ * anything else is an internal error whose details stay in the server log.
+ */
+export abstract class AppError extends Error {
+  abstract readonly code: 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT';
+
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+
+  /** Extra, client-safe details for `extensions`. */
+  get details(): Record<string, unknown> {
+    return {};
+  }
+}
+
+/** One problem with one input field. */
+export interface FieldProblem {
+  /** Path of the field, e.g. `input.name` or `values.theme`. */
+  readonly field: string;
+  readonly reason: string;
+}
+
+export class BadUserInputError extends AppError {
+  readonly code = 'BAD_USER_INPUT' as const;
+
+  constructor(
+    message: string,
+    readonly fields: readonly FieldProblem[],
+  ) {
+    super(message);
+  }
+
+  override get details(): Record<string, unknown> {
+    return { fields: this.fields };
+  }
+}
+
+export class NotFoundError extends AppError {
+  readonly code = 'NOT_FOUND' as const;
+}
+
+export class ConflictError extends AppError {
+  readonly code = 'CONFLICT' as const;
+
+  constructor(
+    message: string,
+    private readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+
+  override get details(): Record<string, unknown> {
+    return this.extra;
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  readonly code = 'UNAUTHENTICATED' as const;
+}
+
+export class ForbiddenError extends AppError {
+  readonly code = 'FORBIDDEN' as const;
+}

@@ -1,0 +1,7 @@
+export * from './column-transformers';
+export * from './database-kind';
+export * from './database-module.options';
+export * from './database.module';
+export * from './unit-of-work';
+export { columnTypesFor, ColumnTypes } from './migrations/column-types';
+export { MIGRATIONS } from './migrations';

@@ -1,0 +1,38 @@
+import { Logger } from '@nestjs/common';
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { AppError } from '../common/app-errors';
+
+const logger = new Logger('GraphQL');
+
+/** Codes graphql-js and Apollo assign themselves; their messages are safe to show as they are. */
+const FRAMEWORK_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+]);
+
+/**
+ * The one mapping from errors to what a client sees: an AppError becomes its
+ * code with its details; a framework error keeps its code; anything else is
+ * INTERNAL_SERVER_ERROR with a generic message (logged in full here, never
+ * sent). Stack traces never leave the server.
+ */
+export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? error.originalError : undefined;
+  const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
+  if (original instanceof AppError) {
+    return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };
+  }
+  // Errors graphql-js raised itself (no original, or a GraphQLError): bad query text, unknown field, bad variable.
+  const raisedByGraphQL = original === undefined || original instanceof GraphQLError;
+  const code = formatted.extensions?.code;
+  if (raisedByGraphQL && typeof code === 'string' && FRAMEWORK_CODES.has(code)) {
+    return { ...base, extensions: { code } };
+  }
+  logger.error(`Unexpected error at ${formatted.path?.join('.') ?? 'request'}: ${original?.stack ?? formatted.message}`);
+  return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}

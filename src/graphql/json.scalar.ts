@@ -1,0 +1,1 @@
+export { default as GraphQLJSON } from 'graphql-type-json';

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppSettingsEntity } from './app-settings.entity';
+import { SettingsResolver } from './settings.resolver';
+import { SettingsSchemaValidator } from './settings-schema.validator';
+import { SettingsService } from './settings.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([AppSettingsEntity])],
+  providers: [SettingsService, SettingsResolver, SettingsSchemaValidator],
+  exports: [SettingsService, SettingsSchemaValidator],
+})
+export class SettingsModule {}
