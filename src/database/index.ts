@@ -3,5 +3,6 @@ export * from './database-kind';
 export * from './database-module.options';
 export * from './database.module';
 export * from './unit-of-work';
-export { columnTypesFor, ColumnTypes } from './migrations/column-types';
+export { columnTypesFor } from './migrations/column-types';
+export type { ColumnTypes } from './migrations/column-types';
 export { MIGRATIONS } from './migrations';
