@@ -22,12 +22,13 @@ import { CacheNamespace } from './cache-namespace';
  * of entries; a read of `user:42:read` costs MGET of e:, k:, p:, p:user:,
  * p:user:42: — one round trip. A pattern with a wildcard inside a segment
  * (`user:*:read`) bumps the enclosing segment prefix (`p:user:`): more is
- * dropped than asked, never less. Stale entries are not deleted; their PX
- * reclaims them.
+ * dropped than asked, never less. Entries outdated by a prefix are not
+ * deleted; their PX reclaims them.
  *
- * Because an entry stores the generations read *before* its value was loaded,
- * a slow load racing an invalidation on any instance writes an entry that is
- * stale on arrival, instead of a stale value that lives for the whole TTL.
+ * An entry is stamped with the generations read *before* its value was
+ * loaded, and written only if they are still current (one Lua script, see
+ * l2-scripts.ts): a slow load that an invalidation on any instance overtook
+ * writes nothing, instead of a stale value that lives for the whole TTL.
  *
  * Redis outage: an instance that may have lost an invalidation (it failed, or
  * the connection dropped, or Redis restarted from an older snapshot) bumps the

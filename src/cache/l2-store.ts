@@ -1,6 +1,6 @@
 /**
  * What the L2 generations were when a read missed. A write carries it, so a
- * value loaded before an invalidation is stale on arrival. Opaque to callers.
+ * value loaded before an invalidation is not stored. Opaque to callers.
  */
 export interface L2Stamp {
   readonly generations: readonly (string | null)[];

@@ -55,6 +55,8 @@ export class RedisL2Connection {
       autoResendUnfulfilledCommands: false,
       commandTimeout: options.commandTimeoutMs,
       connectTimeout: options.connectTimeoutMs,
+      // On shutdown while Redis is away, ioredis otherwise keeps the dead socket (and the process) 2 s longer.
+      disconnectTimeout: options.commandTimeoutMs,
       retryStrategy: () => backoff.next(),
       connectionName: options.connectionName,
     });

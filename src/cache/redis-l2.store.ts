@@ -4,6 +4,7 @@ import { Clock } from './l1-lru.store';
 import { L2KeyLayout } from './l2-key-layout';
 import { L2Lookup, L2Stamp, L2Store } from './l2-store';
 import { L2_UNAVAILABLE, RedisL2Connection, throwOnPipelineError } from './redis-l2.connection';
+import { REPLACE, runScript, WRITE_IF_CURRENT } from './l2-scripts';
 
 /** An entry as stored in Redis: the generations it was written under, and the value (`null`: not found). */
 interface StoredEntry<V> {
@@ -39,34 +40,29 @@ export class RedisL2Store<V> extends L2Store<V> {
     return { status: 'miss', stamp: { generations, readAt } };
   }
 
+  /** One round trip; writes nothing if an invalidation or `set` got in since the read (see WRITE_IF_CURRENT). */
   async write(key: string, value: V | null, stamp: L2Stamp, ttlMs: number): Promise<boolean> {
     const ttl = Math.min(ttlMs, this.ttlMs);
     // A load that took longer than the TTL could outlive the generations it saw (see L2KeyLayout); it is not worth keeping.
     if (ttl <= 0 || this.clock() - stamp.readAt > this.ttlMs) return true;
     const stored = JSON.stringify({ g: stamp.generations, v: value } satisfies StoredEntry<V>);
-    const written = await this.connection.run(this.namespace, (client) => client.set(this.layout.entry(this.namespace, key), stored, 'PX', ttl));
+    const keys = [this.layout.entry(this.namespace, key), ...this.layout.generationsOf(this.namespace, key)];
+    const expected = stamp.generations.map((generation) => generation ?? '');
+    const written = await this.connection.run(this.namespace, (client) => runScript(client, WRITE_IF_CURRENT, keys, [stored, ttl, ...expected]));
     return written !== L2_UNAVAILABLE;
   }
 
   /**
-   * Two round trips: a new generation for the key (with the prefix generations
-   * read in the same pipeline), then the entry stamped with it. A load that
-   * read before the first step writes an entry stamped with the old one.
+   * One round trip (see REPLACE): a new generation for the key and the entry
+   * stamped with it. It counts as an invalidation: when it may have failed,
+   * the namespace's epoch is renewed before L2 serves it again.
    */
   async replace(key: string, value: V | null, ttlMs: number): Promise<boolean> {
-    const generation = this.connection.newGeneration();
-    let prefixGenerations: (string | null)[] = [];
-    const invalidated = await this.connection.invalidate(this.namespace, async (client) => {
-      const results = await client
-        .pipeline()
-        .set(this.layout.keyGeneration(this.namespace, key), generation, 'PX', this.generationTtlMs)
-        .mget(...this.layout.prefixGenerationsOf(this.namespace, key))
-        .exec();
-      throwOnPipelineError(results);
-      prefixGenerations = results![1][1] as (string | null)[];
-    });
-    if (!invalidated) return false;
-    return this.write(key, value, { generations: [generation, ...prefixGenerations], readAt: this.clock() }, ttlMs);
+    const ttl = Math.min(ttlMs, this.ttlMs);
+    if (ttl <= 0) return this.invalidate(key);
+    const keys = [this.layout.entry(this.namespace, key), ...this.layout.generationsOf(this.namespace, key)];
+    const args = [this.connection.newGeneration(), this.generationTtlMs, JSON.stringify(value), ttl];
+    return this.connection.invalidate(this.namespace, (client) => runScript(client, REPLACE, keys, args));
   }
 
   /** One round trip: a new generation for the key, and the entry deleted to free its memory at once. */

@@ -11,7 +11,7 @@ import { TEST_REDIS_URL } from '../../support/services';
  */
 export class CacheHarness {
   readonly keyPrefix = `appserver-test:cache:${randomBytes(6).toString('hex')}`;
-  readonly redis = new Redis(TEST_REDIS_URL, { lazyConnect: false });
+  readonly redis = new Redis(TEST_REDIS_URL);
   private readonly services: CacheService[] = [];
 
   /** A started CacheService on `redisUrl` (default: straight to Redis), with fast failure and reconnect settings. */

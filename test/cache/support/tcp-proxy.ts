@@ -8,6 +8,8 @@ export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private port = 0;
+  /** While stalled, what clients send is held back (not lost), as on a Redis that stopped answering. */
+  private held: Array<() => void> | undefined;
 
   private constructor(
     private readonly targetHost: string,
@@ -51,7 +53,12 @@ export class TcpProxy {
           upstream.destroy();
         });
       }
-      client.pipe(upstream).pipe(client);
+      client.on('data', (chunk: Buffer) => {
+        if (this.held) this.held.push(() => upstream.write(chunk));
+        else upstream.write(chunk);
+      });
+      client.on('end', () => upstream.end());
+      upstream.pipe(client);
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -61,7 +68,20 @@ export class TcpProxy {
     this.server = server;
   }
 
+  /** Keeps connections open but forwards nothing until `resume()`: commands time out instead of failing. */
+  stall(): void {
+    this.held ??= [];
+  }
+
+  /** Forwards what was held back, in order, and everything after. */
+  resume(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const forward of held) forward();
+  }
+
   async close(): Promise<void> {
+    this.resume();
     await this.cut();
   }
 }
