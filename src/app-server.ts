@@ -1,3 +1,4 @@
+import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, AppModuleOptions } from './app.module';
@@ -9,11 +10,11 @@ export const MAX_REQUEST_BODY = '100kb';
 /** Builds the HTTP/WS server the same way for `npm start` and for the end-to-end tests. */
 export async function createAppServer(
   config: AppServerConfig,
-  options: AppModuleOptions & { logger?: false } = {},
+  options: AppModuleOptions & { logger?: false | LoggerService } = {},
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options), {
     bodyParser: false,
-    ...(options.logger === false ? { logger: false } : {}),
+    ...(options.logger !== undefined ? { logger: options.logger } : {}),
   });
   app.useBodyParser('json', { limit: MAX_REQUEST_BODY });
   return app;

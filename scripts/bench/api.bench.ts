@@ -13,6 +13,8 @@ import { formatMs, formatRatio, formatRate, formatTable } from './stats';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const APPS = 50;
+/** Every operation but the trivial one needs a session: the bench logs in as the first admin the server creates. */
+const ADMIN = { email: 'bench-admin@appserver.test', password: 'bench-admin-password' };
 
 interface Scenario {
   readonly name: string;
@@ -50,7 +52,7 @@ function appName(index: number): string {
   return `de.bench.app-${index}`;
 }
 
-async function run(url: string, scenario: Scenario, seconds: number): Promise<Result> {
+async function run(url: string, token: string, scenario: Scenario, seconds: number): Promise<Result> {
   let counter = 0;
   const result = await autocannon({
     url: `${url}/graphql`,
@@ -59,7 +61,7 @@ async function run(url: string, scenario: Scenario, seconds: number): Promise<Re
     requests: [
       {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         setupRequest: (request) => ({ ...request, body: scenario.body(counter++) }),
       },
     ],
@@ -80,21 +82,28 @@ async function main(): Promise<void> {
       APPSERVER_DATABASE_URL: database.url,
       APPSERVER_EVENTBUS_ENABLED: 'true',
       APPSERVER_EVENTBUS_TEST_MODE: 'true',
+      APPSERVER_ADMIN_EMAIL: ADMIN.email,
+      APPSERVER_ADMIN_PASSWORD: ADMIN.password,
     },
     31000 + Math.floor(Math.random() * 2000),
   );
   try {
+    const login = await graphql(server.url, 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', {
+      e: ADMIN.email,
+      p: ADMIN.password,
+    });
+    const token = login.login.token as string;
     const schema = { type: 'object', properties: { pageSize: { type: 'integer', minimum: 1, maximum: 100 } } };
     for (let i = 0; i < APPS; i++) {
       await graphql(server.url, 'mutation($i: RegisterAppInput!) { registerApp(input: $i) { id } }', {
         i: { name: appName(i), version: '1.0.0', settingsSchema: schema },
-      });
+      }, token);
     }
     process.stdout.write(`Server pid ${server.pid} on PostgreSQL + RabbitMQ; ${CONNECTIONS} connections, ${SECONDS} s per scenario.\n`);
     const results: Result[] = [];
     for (const scenario of SCENARIOS) {
-      await run(server.url, scenario, 2); // warm-up
-      results.push(await run(server.url, scenario, SECONDS));
+      await run(server.url, token, scenario, 2); // warm-up
+      results.push(await run(server.url, token, scenario, SECONDS));
     }
     const ceiling = results[0].rps;
     process.stdout.write(

@@ -67,10 +67,11 @@ export async function startServerProcess(env: Record<string, string>, port: numb
   };
 }
 
-export async function graphql(url: string, query: string, variables?: Record<string, unknown>): Promise<any> {
+/** One GraphQL request, as the session of `token` when given; throws on any error. */
+export async function graphql(url: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<any> {
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as { data?: unknown; errors?: unknown[] };

@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppEntity } from './app.entity';
 import { SettingsModule } from '../settings/settings.module';
+import { AppsCacheInvalidator } from './apps-cache.invalidator';
 import { AppsResolver } from './apps.resolver';
 import { AppsService } from './apps.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([AppEntity]), SettingsModule],
-  providers: [AppsService, AppsResolver],
+  providers: [AppsService, AppsResolver, AppsCacheInvalidator],
   exports: [AppsService],
 })
 export class AppsModule {}

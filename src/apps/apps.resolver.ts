@@ -1,4 +1,6 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { actorOf, Principal } from '../common/principal';
+import { CurrentPrincipal } from '../graphql/current-principal.decorator';
 import { RequiresPermission } from '../permissions/requires-permission.decorator';
 import { AppEntity } from './app.entity';
 import { AppsService } from './apps.service';
@@ -6,9 +8,6 @@ import { AppModel } from './dto/app.model';
 import { AppNameArgs } from './dto/app-name.args';
 import { AppsArgs } from './dto/apps.args';
 import { RegisterAppInput } from './dto/register-app.input';
-
-/** Until identity and access lands, changes are attributed to this actor. */
-const ANONYMOUS = 'anonymous';
 
 @Resolver(() => AppModel)
 export class AppsResolver {
@@ -21,32 +20,32 @@ export class AppsResolver {
   }
 
   @Query(() => AppModel, { nullable: true })
-  @RequiresPermission('apps.read')
+  @RequiresPermission('apps.read', { resource: 'name' })
   async app(@Args() { name }: AppNameArgs): Promise<AppModel | null> {
     const app = await this.appsService.findByName(name);
     return app && toModel(app);
   }
 
   @Mutation(() => AppModel)
-  @RequiresPermission('apps.register')
-  async registerApp(@Args('input') input: RegisterAppInput): Promise<AppModel> {
-    return toModel(await this.appsService.register(input, ANONYMOUS));
+  @RequiresPermission('apps.register', { resource: 'input.name' })
+  async registerApp(@Args('input') input: RegisterAppInput, @CurrentPrincipal() principal: Principal): Promise<AppModel> {
+    return toModel(await this.appsService.register(input, actorOf(principal)));
   }
 
   @Mutation(() => AppModel)
-  @RequiresPermission('apps.install')
+  @RequiresPermission('apps.install', { resource: 'name' })
   async installApp(@Args() { name }: AppNameArgs): Promise<AppModel> {
     return toModel(await this.appsService.install(name));
   }
 
   @Mutation(() => AppModel)
-  @RequiresPermission('apps.uninstall')
+  @RequiresPermission('apps.uninstall', { resource: 'name' })
   async uninstallApp(@Args() { name }: AppNameArgs): Promise<AppModel> {
     return toModel(await this.appsService.uninstall(name));
   }
 
   @Mutation(() => AppModel)
-  @RequiresPermission('apps.deregister')
+  @RequiresPermission('apps.deregister', { resource: 'name' })
   async deregisterApp(@Args() { name }: AppNameArgs): Promise<AppModel> {
     return toModel(await this.appsService.deregister(name));
   }

@@ -19,6 +19,11 @@ export interface EventBusSettings {
   transport: EventBusTransportKind;
   /** Uniquely named, self-deleting queues so parallel test runs never collide. */
   testMode: boolean;
+  /**
+   * Prefix of every exchange and queue; instances that must see each other's
+   * events share it. Undefined: "appserver", or a random one per process in test mode.
+   */
+  namespace?: string;
   rabbitmq: RabbitMqSettings;
 }
 

@@ -53,6 +53,12 @@ export class EnvironmentVariables {
   APPSERVER_EVENTBUS_TEST_MODE?: string;
 
   @IsOptional()
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/, {
+    message: (a) => `${a.property} must be 1-64 characters of letters, digits, ".", "_" or "-" ${got(a)}`,
+  })
+  APPSERVER_EVENTBUS_NAMESPACE?: string;
+
+  @IsOptional()
   @Matches(/^amqps?:\/\/\S+$/, {
     message: (a) => `${a.property} must be an AMQP URL such as amqp://guest:guest@127.0.0.1:5672 ${got(a)}`,
   })
@@ -114,6 +120,7 @@ export const KNOWN_VARIABLES: ReadonlyArray<keyof EnvironmentVariables> = [
   'APPSERVER_REDIS_URL',
   'APPSERVER_EVENTBUS_ENABLED',
   'APPSERVER_EVENTBUS_TEST_MODE',
+  'APPSERVER_EVENTBUS_NAMESPACE',
   'APPSERVER_RABBITMQ_URL',
   'APPSERVER_RABBITMQ_VHOST',
   'APPSERVER_RABBITMQ_MAX_RETRIES',

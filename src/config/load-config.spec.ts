@@ -39,6 +39,10 @@ describe('loadConfig', () => {
       expect(config.eventBus.testMode).toBe(false);
     });
 
+    it('leaves the bus namespace to the event bus module (its default)', () => {
+      expect(config.eventBus.namespace).toBeUndefined();
+    });
+
     it('has the documented RabbitMQ defaults', () => {
       expect(config.eventBus.rabbitmq).toEqual({
         url: 'amqp://guest:guest@127.0.0.1:5672',
@@ -71,6 +75,7 @@ describe('loadConfig', () => {
       APPSERVER_REDIS_URL: 'redis://cache:6379/2',
       APPSERVER_EVENTBUS_ENABLED: 'true',
       APPSERVER_EVENTBUS_TEST_MODE: 'true',
+      APPSERVER_EVENTBUS_NAMESPACE: 'tenant-a.prod_2',
       APPSERVER_RABBITMQ_URL: 'amqps://user:pass@broker:5671',
       APPSERVER_RABBITMQ_VHOST: 'appserver',
       APPSERVER_RABBITMQ_MAX_RETRIES: '3',
@@ -92,6 +97,7 @@ describe('loadConfig', () => {
       expect(config.eventBus).toEqual({
         transport: 'rabbitmq',
         testMode: true,
+        namespace: 'tenant-a.prod_2',
         rabbitmq: {
           url: 'amqps://user:pass@broker:5671',
           vhost: 'appserver',
@@ -212,6 +218,10 @@ describe('loadConfig', () => {
       expect(config.eventBus.rabbitmq.queueDurable).toBe(true);
     });
 
+    it('treats an empty bus namespace as unset', () => {
+      expect(loadConfig({ APPSERVER_EVENTBUS_NAMESPACE: '' }).eventBus.namespace).toBeUndefined();
+    });
+
     it('does not count an empty RabbitMQ variable as set while the bus runs in memory', () => {
       expect(() => loadConfig({ APPSERVER_RABBITMQ_URL: '', APPSERVER_RABBITMQ_VHOST: ' ' })).not.toThrow();
     });
@@ -273,6 +283,9 @@ describe('loadConfig', () => {
       ['APPSERVER_RABBITMQ_MAX_RETRIES', 'three', RABBIT, /whole number from 0 to 20/],
       ['APPSERVER_INSTANCE_ID', 'has spaces', {}, /1-64 characters/],
       ['APPSERVER_INSTANCE_ID', 'x'.repeat(65), {}, /1-64 characters/],
+      ['APPSERVER_EVENTBUS_NAMESPACE', 'app server', {}, /1-64 characters/],
+      ['APPSERVER_EVENTBUS_NAMESPACE', 'a/b', RABBIT, /1-64 characters/],
+      ['APPSERVER_EVENTBUS_NAMESPACE', 'n'.repeat(65), {}, /1-64 characters/],
     ];
 
     it.each(bad)('rejects %s=%p with a message naming the variable and the value', (variable, value, extra, reason) => {
@@ -365,6 +378,11 @@ describe('loadConfig', () => {
       const config = loadConfig({ APPSERVER_EVENTBUS_ENABLED: '1', APPSERVER_RABBITMQ_URL: 'amqp://broker:5672', APPSERVER_RABBITMQ_VHOST: 'v' });
       expect(config.eventBus.transport).toBe('rabbitmq');
       expect(config.eventBus.rabbitmq.url).toBe('amqp://broker:5672');
+    });
+
+    it('accepts APPSERVER_EVENTBUS_NAMESPACE with the bus in memory too: the in-memory exchange is named after it', () => {
+      const config = loadConfig({ APPSERVER_EVENTBUS_NAMESPACE: 'shared' });
+      expect(config.eventBus).toMatchObject({ transport: 'memory', namespace: 'shared' });
     });
 
     it('accepts the retry and consumer settings, which the in-memory bus honours too', () => {

@@ -62,6 +62,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppServerCo
     {
       transport: busEnabled ? 'rabbitmq' : 'memory',
       testMode: parseBoolean(vars.APPSERVER_EVENTBUS_TEST_MODE, false),
+      namespace: vars.APPSERVER_EVENTBUS_NAMESPACE,
       rabbitmq: {
         url: vars.APPSERVER_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
         vhost: vars.APPSERVER_RABBITMQ_VHOST ?? '/',

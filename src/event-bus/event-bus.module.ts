@@ -7,6 +7,7 @@ import { EventBus } from './event-bus';
 import { EVENT_CATALOG } from './event-catalog';
 import { EventContext } from './event-context';
 import { EventHandlerExplorer } from './event-handler.explorer';
+import { EventSourceAuthorizer, RefuseAppSourcedEvents } from './event-source-authorizer';
 import { EventTransport } from './event-transport';
 import { TransportEventBus } from './transport-event-bus';
 import { InMemoryBroker } from './transports/in-memory-broker';
@@ -16,7 +17,10 @@ import { RabbitMqTransport } from './transports/rabbitmq.transport';
 export interface EventBusModuleOptions {
   /** One in-memory broker shared by several applications in one process (tests); default: a broker of its own. */
   readonly inMemoryBroker?: InMemoryBroker;
-  /** Prefix of every exchange and queue. Default "appserver"; in test mode a unique one per bus unless given. */
+  /**
+   * Prefix of every exchange and queue; wins over APPSERVER_EVENTBUS_NAMESPACE.
+   * Default "appserver"; in test mode a unique one per bus unless given.
+   */
   readonly namespace?: string;
   /** How long a publish waits for the broker (e.g. while reconnecting) before failing. Default 10 s. */
   readonly publishTimeoutMs?: number;
@@ -34,7 +38,12 @@ const EVENT_BUS_MODULE_OPTIONS = Symbol('EVENT_BUS_MODULE_OPTIONS');
 /** The namespace resolved once, so the transport and the bus agree on it. */
 const EVENT_BUS_NAMESPACE = Symbol('EVENT_BUS_NAMESPACE');
 
-/** Provides `EventBus` (and `EventContext`) app-wide and subscribes `@OnEvent` methods at bootstrap. */
+/**
+ * Provides `EventBus` (and `EventContext`) app-wide and subscribes `@OnEvent`
+ * methods at bootstrap. Events naming a source app are handled only if an
+ * `EventSourceAuthorizer` exported by a global module allows them; without
+ * one, they are dead-lettered.
+ */
 @Global()
 @Module({})
 export class EventBusModule {
@@ -57,16 +66,25 @@ export class EventBusModule {
         },
         {
           provide: EventBus,
-          inject: [EventTransport, EventContext, AppServerConfig, EVENT_BUS_MODULE_OPTIONS, EVENT_BUS_NAMESPACE],
+          // The authorizer comes from a global module when one provides it (AppServer: PermissionsModule).
+          inject: [
+            EventTransport,
+            EventContext,
+            AppServerConfig,
+            EVENT_BUS_MODULE_OPTIONS,
+            EVENT_BUS_NAMESPACE,
+            { token: EventSourceAuthorizer, optional: true },
+          ],
           useFactory: async (
             transport: EventTransport,
             context: EventContext,
             config: AppServerConfig,
             opts: EventBusModuleOptions,
             namespace: string,
+            sourceAuthorizer: EventSourceAuthorizer | undefined,
           ) => {
             const { rabbitmq, testMode } = config.eventBus;
-            const bus = new TransportEventBus(transport, EVENT_CATALOG, context, {
+            const settings = {
               namespace,
               instanceId: config.instanceId,
               testMode,
@@ -78,7 +96,8 @@ export class EventBusModule {
               broadcastQueueExpiresMs: opts.broadcastQueueExpiresMs ?? 5 * 60_000,
               shutdownTimeoutMs: opts.shutdownTimeoutMs ?? rabbitmq.consumerTimeoutMs,
               maxConcurrentHandlers: opts.maxConcurrentHandlers ?? 256,
-            });
+            };
+            const bus = new TransportEventBus(transport, EVENT_CATALOG, context, settings, sourceAuthorizer ?? new RefuseAppSourcedEvents());
             await bus.connect();
             return bus;
           },
@@ -90,8 +109,10 @@ export class EventBusModule {
   }
 }
 
-function namespaceFor(config: AppServerConfig, options: EventBusModuleOptions): string {
+/** The module option, else APPSERVER_EVENTBUS_NAMESPACE, else the default ("appserver", random in test mode). */
+export function namespaceFor(config: AppServerConfig, options: EventBusModuleOptions): string {
   if (options.namespace) return options.namespace;
+  if (config.eventBus.namespace) return config.eventBus.namespace;
   return config.eventBus.testMode ? `appserver-test-${randomBytes(4).toString('hex')}` : 'appserver';
 }
 

@@ -3,6 +3,7 @@ import { KeyedSerializer, Semaphore, withTimeout } from './concurrency';
 import { NonRetryableError } from './errors';
 import { EventCatalog } from './event-catalog';
 import { EventContext } from './event-context';
+import { EventSourceAuthorizer } from './event-source-authorizer';
 import { validatePayload } from './event-definition';
 import { checkEnvelopeShape, EventEnvelope } from './event-envelope';
 import { InboundMessage, MessageListener, MessageSettlement } from './event-transport';
@@ -22,6 +23,8 @@ export interface ConsumerDependencies {
   /** Shared by every subscription of the bus: the overall bound on concurrent handlers. */
   readonly limiter: Semaphore;
   readonly logger: Logger;
+  /** Vouches for events claiming an app as their source (`sourceAppName`). */
+  readonly sourceAuthorizer: EventSourceAuthorizer;
 }
 
 type Decoded = { envelope: EventEnvelope } | { kind: FailureKind; reason: string };
@@ -30,9 +33,10 @@ const MAX_ERROR_LENGTH = 1000;
 
 /**
  * One subscription's message pipeline, the same for both transports:
- * decode → check envelope → look up the type → validate the payload → run the
- * handler (bounded, optionally one at a time per aggregate, with a timeout) →
- * ack, retry with backoff, or dead-letter with the reason.
+ * decode → check envelope → look up the type → validate the payload → check
+ * an app source may publish it → run the handler (bounded, optionally one at a
+ * time per aggregate, with a timeout) → ack, retry with backoff, or
+ * dead-letter with the reason.
  */
 export class EventConsumer {
   private readonly inFlight = new Set<Promise<void>>();
@@ -114,17 +118,32 @@ export class EventConsumer {
     // Not started before shutdown: leave it unacknowledged, the broker redelivers it.
     if (this.stopping) return;
     this.running++;
+    let refusal: string | undefined;
     try {
-      const handled = this.deps.context.run({ correlationId: envelope.correlationId, causationId: envelope.id }, async () =>
-        this.handler(envelope),
-      );
-      await withTimeout(handled, this.policy.handlerTimeoutMs, () => new Error(`handler timed out after ${this.policy.handlerTimeoutMs} ms`));
+      refusal = await this.refusalOfSource(envelope);
+      if (refusal === undefined) {
+        const handled = this.deps.context.run({ correlationId: envelope.correlationId, causationId: envelope.id }, async () =>
+          this.handler(envelope),
+        );
+        await withTimeout(handled, this.policy.handlerTimeoutMs, () => new Error(`handler timed out after ${this.policy.handlerTimeoutMs} ms`));
+      }
     } catch (error) {
       this.running--;
       return this.handleFailure(error, envelope, message, settlement);
     }
     this.running--;
+    if (refusal !== undefined) {
+      this.deps.logger.warn(`Dead-lettering ${envelope.type} ${envelope.id} from "${this.queue}" (unauthorized-source): ${refusal}`);
+      return this.settle(() => settlement.deadLetter(this.failureHeaders(message, 'unauthorized-source', refusal, 0)));
+    }
     await this.settle(() => settlement.ack());
+  }
+
+  /** Why the app this event claims to come from may not publish it; undefined when it may, or when no app is claimed. */
+  private async refusalOfSource(envelope: EventEnvelope): Promise<string | undefined> {
+    if (envelope.sourceAppName === null) return undefined;
+    const verdict = await this.deps.sourceAuthorizer.authorize(envelope.sourceAppName, envelope.type);
+    return verdict.allowed ? undefined : verdict.reason;
   }
 
   private async handleFailure(error: unknown, envelope: EventEnvelope, message: InboundMessage, settlement: MessageSettlement): Promise<void> {

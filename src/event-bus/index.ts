@@ -5,6 +5,7 @@ export * from './event-catalog';
 export * from './event-context';
 export * from './event-definition';
 export * from './event-envelope';
+export * from './event-source-authorizer';
 export * from './event-transport';
 export * from './message-headers';
 export * from './on-event.decorator';

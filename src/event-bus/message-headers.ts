@@ -22,4 +22,6 @@ export type FailureKind =
   | 'invalid-envelope'
   | 'unknown-type'
   | 'unsupported-version'
-  | 'invalid-payload';
+  | 'invalid-payload'
+  /** `sourceAppName` names an app that may not publish this event type (see EventSourceAuthorizer). */
+  | 'unauthorized-source';

@@ -6,6 +6,7 @@ import { EventBus, DeadLetter, EventBusHealth, EventHandler, PublishOptions, Pub
 import { EventCatalog, EventPayload, EventType } from './event-catalog';
 import { EventConsumer } from './event-consumer';
 import { EventContext } from './event-context';
+import { EventSourceAuthorizer } from './event-source-authorizer';
 import { validatePayload } from './event-definition';
 import { AnyEventEnvelope, checkEnvelopeShape, EnvelopeFor, EnvelopeOf, EventEnvelope } from './event-envelope';
 import { EventBusClosedError, EventValidationError } from './errors';
@@ -58,6 +59,7 @@ export class TransportEventBus extends EventBus implements OnModuleDestroy {
     private readonly catalog: EventCatalog,
     private readonly context: EventContext,
     private readonly settings: EventBusSettings,
+    private readonly sourceAuthorizer: EventSourceAuthorizer,
   ) {
     super();
     this.limiter = new Semaphore(settings.maxConcurrentHandlers);
@@ -143,7 +145,7 @@ export class TransportEventBus extends EventBus implements OnModuleDestroy {
         handlerTimeoutMs: options.handlerTimeoutMs ?? this.settings.handlerTimeoutMs,
         orderByAggregate: options.orderByAggregate ?? false,
       },
-      { catalog: this.catalog, context: this.context, limiter: this.limiter, logger: this.logger },
+      { catalog: this.catalog, context: this.context, limiter: this.limiter, logger: this.logger, sourceAuthorizer: this.sourceAuthorizer },
     );
     if (group !== undefined) this.groups.add(group);
     let handle: ConsumerHandle;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { CacheReconnectModule } from '../cache/cache-reconnect.flusher';
 import { HealthController } from './health.controller';
 
-@Module({ controllers: [HealthController] })
+@Module({ imports: [CacheReconnectModule], controllers: [HealthController] })
 export class HealthModule {}

@@ -1,12 +1,16 @@
-import { IsISO8601, IsOptional, IsString, IsUUID } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, IsUUID } from 'class-validator';
 import { defineEvent } from '../event-bus/event-definition';
 
-/** The events the sessions domain publishes. They never carry the token. */
+/** The events the sessions domain publishes. They never carry the token (nor its hash). */
 export const SessionEvents = {
   CREATED: 'session.created',
   REVOKED: 'session.revoked',
   EXPIRED: 'session.expired',
 } as const;
+
+/** Why a session was ended before its expiry. */
+export const SESSION_REVOCATION_REASONS = ['logout', 'revoked', 'user-deleted'] as const;
+export type SessionRevocationReason = (typeof SESSION_REVOCATION_REASONS)[number];
 
 abstract class SessionPayload {
   @IsUUID()
@@ -22,9 +26,14 @@ export class SessionCreatedPayload extends SessionPayload {
 }
 
 export class SessionRevokedPayload extends SessionPayload {
+  /** Who ended it: the user id of the actor, or `system`. */
   @IsOptional()
   @IsString()
   revokedBy?: string;
+
+  @IsOptional()
+  @IsIn(SESSION_REVOCATION_REASONS)
+  reason?: SessionRevocationReason;
 }
 
 export class SessionExpiredPayload extends SessionPayload {}

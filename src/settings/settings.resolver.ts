@@ -1,28 +1,27 @@
 import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { actorOf, Principal } from '../common/principal';
+import { CurrentPrincipal } from '../graphql/current-principal.decorator';
 import { RequiresPermission } from '../permissions/requires-permission.decorator';
 import { AppSettingsEntity } from './app-settings.entity';
 import { AppSettingsModel } from './dto/app-settings.model';
 import { AppSettingsArgs, UpdateAppSettingsArgs } from './dto/update-app-settings.args';
 import { SettingsService } from './settings.service';
 
-/** Until identity and access lands, changes are attributed to this actor. */
-const ANONYMOUS = 'anonymous';
-
 @Resolver(() => AppSettingsModel)
 export class SettingsResolver {
   constructor(private readonly settings: SettingsService) {}
 
   @Query(() => AppSettingsModel, { nullable: true, description: "An app's settings, or null when no such app is registered" })
-  @RequiresPermission('settings.read')
+  @RequiresPermission('settings.read', { resource: 'appName' })
   async appSettings(@Args() { appName }: AppSettingsArgs): Promise<AppSettingsModel | null> {
     const found = await this.settings.find(appName);
     return found && toModel(found);
   }
 
   @Mutation(() => AppSettingsModel)
-  @RequiresPermission('settings.write')
-  async updateAppSettings(@Args() { appName, values }: UpdateAppSettingsArgs): Promise<AppSettingsModel> {
-    return toModel(await this.settings.update(appName, values, ANONYMOUS));
+  @RequiresPermission('settings.write', { resource: 'appName' })
+  async updateAppSettings(@Args() { appName, values }: UpdateAppSettingsArgs, @CurrentPrincipal() principal: Principal): Promise<AppSettingsModel> {
+    return toModel(await this.settings.update(appName, values, actorOf(principal)));
   }
 }
 

@@ -1,33 +1,68 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { CacheService } from '../cache/cache.service';
+import { NamespacedCache } from '../cache/namespaced-cache';
 import { BadUserInputError, FieldProblem, NotFoundError } from '../common/app-errors';
 import { EnvelopeFor } from '../event-bus/event-envelope';
 import { OnEvent } from '../event-bus/on-event.decorator';
 import { UnitOfWork } from '../database/unit-of-work';
 import { Outbox } from '../outbox/outbox';
 import { AppSettingsEntity, JsonObject } from './app-settings.entity';
+import { AppSettingsSnapshot, fromSettingsSnapshot, settingsCacheKey, toSettingsSnapshot } from './app-settings.snapshot';
 import { SettingsEvents } from './settings.events';
 import { SettingsSchemaValidator } from './settings-schema.validator';
 
-type UpdateOutcome = { settings: AppSettingsEntity } | { violations: FieldProblem[] };
+type UpdateOutcome = { settings: AppSettingsEntity; changed: boolean } | { violations: FieldProblem[] };
 
-/** App settings: stored per app, validated against the app's JSON Schema, every change an event. */
+/**
+ * App settings: stored per app, validated against the app's JSON Schema, every change an event.
+ *
+ * Reads go through the `settings` cache namespace (L1, then Redis, then the
+ * database; an unknown app is cached as "not found" for a short while). Every
+ * change drops the entry on this instance's L1 and in Redis once committed and
+ * before the mutation returns, so the writer reads its own write; every
+ * instance drops it again, L1 and Redis, when the event arrives (SettingsCacheInvalidator).
+ */
 @Injectable()
 export class SettingsService {
+  private readonly cache: NamespacedCache<AppSettingsSnapshot>;
+
   constructor(
     private readonly unitOfWork: UnitOfWork,
     private readonly outbox: Outbox,
     private readonly validator: SettingsSchemaValidator,
-  ) {}
+    cache: CacheService,
+  ) {
+    this.cache = cache.namespace<AppSettingsSnapshot>('settings');
+  }
 
-  /** Creates the settings of a newly registered app, inside the registration's transaction. */
+  /**
+   * Creates the settings of a newly registered app, inside the registration's
+   * transaction. The registration drops the cached "not found" once committed
+   * (`dropCachedSettings`): the caller's transaction is not this service's.
+   */
   async createForApp(tx: EntityManager, appName: string, schema: JsonObject | null, actor: string): Promise<void> {
     await tx.insert(AppSettingsEntity, { appName, schema, values: {}, version: 1, updatedBy: actor, updatedAt: new Date() });
     if (schema) await this.outbox.record(tx, SettingsEvents.REGISTERED, { appName, version: 1 });
   }
 
-  find(appName: string): Promise<AppSettingsEntity | null> {
-    return this.unitOfWork.read((manager) => manager.findOneBy(AppSettingsEntity, { appName }));
+  /** The app's settings, or null when it has none; through the cache. Treat `values` and `schema` as read-only. */
+  async find(appName: string): Promise<AppSettingsEntity | null> {
+    const snapshot = await this.cache.getOrLoad(settingsCacheKey(appName), async () => {
+      const settings = await this.unitOfWork.read((manager) => manager.findOneBy(AppSettingsEntity, { appName }));
+      return settings && toSettingsSnapshot(settings);
+    });
+    return snapshot && fromSettingsSnapshot(snapshot);
+  }
+
+  /**
+   * Drops the cached settings of `appName` from this instance's L1 and from
+   * Redis (for every instance that reads it next). Call it after the commit of
+   * a change, never inside the transaction: a reader in between would cache the
+   * old row again. Resolves once Redis has it; never fails (see NamespacedCache).
+   */
+  dropCachedSettings(appName: string): Promise<void> {
+    return this.cache.invalidate(settingsCacheKey(appName));
   }
 
   /**
@@ -43,13 +78,17 @@ export class SettingsService {
       if (violations.length > 0) return { violations };
 
       const changedKeys = Object.keys(values).filter((key) => JSON.stringify(current.values[key]) !== JSON.stringify(values[key]));
-      if (changedKeys.length === 0) return { settings: current };
+      if (changedKeys.length === 0) return { settings: current, changed: false };
       const next = { ...current, values: merged, version: current.version + 1, updatedBy: actor, updatedAt: new Date() };
       await tx.update(AppSettingsEntity, { appName }, { values: merged, version: next.version, updatedBy: actor, updatedAt: next.updatedAt });
       await this.outbox.record(tx, SettingsEvents.UPDATED, { appName, changedKeys, updatedBy: actor, version: next.version });
-      return { settings: next };
+      return { settings: next, changed: true };
     });
-    if ('settings' in outcome) return outcome.settings;
+    if ('settings' in outcome) {
+      // Committed: drop the old entry before answering, so this client's next read sees its write.
+      if (outcome.changed) await this.dropCachedSettings(appName);
+      return outcome.settings;
+    }
 
     // The refusal is an event too (audit, notifications); it commits on its own, with nothing else.
     await this.unitOfWork.run((tx) =>
@@ -69,9 +108,13 @@ export class SettingsService {
   @OnEvent('app.deregistered', { group: 'settings.delete-on-deregister' })
   async deleteSettingsOfDeregisteredApp(event: EnvelopeFor<'app.deregistered'>): Promise<void> {
     const { appName } = event.data;
-    await this.unitOfWork.run(async (tx) => {
+    const deleted = await this.unitOfWork.run(async (tx) => {
       const result = await tx.delete(AppSettingsEntity, { appName });
-      if ((result.affected ?? 0) > 0) await this.outbox.record(tx, SettingsEvents.DELETED, { appName, reason: 'app deregistered' });
+      if ((result.affected ?? 0) === 0) return false;
+      await this.outbox.record(tx, SettingsEvents.DELETED, { appName, reason: 'app deregistered' });
+      return true;
     });
+    // Dropped here at once; every instance drops it again when settings.deleted arrives.
+    if (deleted) await this.dropCachedSettings(appName);
   }
 }

@@ -1,4 +1,4 @@
-import { IsArray, IsEmail, IsOptional, IsString, IsUUID } from 'class-validator';
+import { ArrayNotEmpty, IsArray, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, IsUUID } from 'class-validator';
 import { defineEvent } from '../event-bus/event-definition';
 
 /** The events the users domain publishes. They never carry a password or its hash. */
@@ -7,6 +7,9 @@ export const UserEvents = {
   UPDATED: 'user.updated',
   DELETED: 'user.deleted',
 } as const;
+
+/** The fields `user.updated` may name in `changedFields` (a changed password is named, never shown). */
+export const USER_UPDATABLE_FIELDS = ['email', 'displayName', 'password', 'role'] as const;
 
 abstract class UserPayload {
   @IsUUID()
@@ -20,15 +23,36 @@ export class UserCreatedPayload extends UserPayload {
   @IsOptional()
   @IsString()
   displayName?: string;
+
+  @IsOptional()
+  @IsIn(['ADMIN', 'USER'])
+  role?: 'ADMIN' | 'USER';
+
+  /** Who created the user: a user id, or `system` for the first admin created at boot. */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  createdBy?: string;
 }
 
 export class UserUpdatedPayload extends UserPayload {
   @IsArray()
-  @IsString({ each: true })
+  @ArrayNotEmpty()
+  @IsIn(USER_UPDATABLE_FIELDS, { each: true })
   changedFields!: string[];
+
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  updatedBy?: string;
 }
 
-export class UserDeletedPayload extends UserPayload {}
+export class UserDeletedPayload extends UserPayload {
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  deletedBy?: string;
+}
 
 const byUserId = (payload: UserPayload) => payload.userId;
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { describeWith } from '../support/services';
-import { RunningServer } from '../support/app-server-harness';
+import { GraphqlClient, RunningServer } from '../support/app-server-harness';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { waitFor } from '../support/wait-for';
 
@@ -30,12 +30,17 @@ const THEME_SCHEMA = {
 describeWith(['postgres', 'rabbitmq'], 'apps and settings over GraphQL (PostgreSQL + RabbitMQ)', () => {
   let database: TestDatabase;
   let server: RunningServer;
+  /** Every operation of these cases as the first admin (access control has its own suite, test/auth). */
+  let api: GraphqlClient;
+  let adminId: string;
   let sql: Client;
   const unique = () => randomBytes(3).toString('hex');
 
   beforeAll(async () => {
     database = await createTestDatabase();
     server = await RunningServer.start({ transport: 'rabbitmq', namespace: `e2e-${unique()}`, databaseUrl: database.url });
+    api = await server.loginAsAdmin();
+    adminId = (await api.gql('{ me { id } }')).data!.me.id;
     sql = new Client({ connectionString: database.url });
     await sql.connect();
   });
@@ -47,7 +52,7 @@ describeWith(['postgres', 'rabbitmq'], 'apps and settings over GraphQL (PostgreS
   });
 
   const register = (name: string, settingsSchema?: object, version = '1.0.0') =>
-    server.gql(REGISTER, { input: { name, version, ...(settingsSchema ? { settingsSchema } : {}) } });
+    api.gql(REGISTER, { input: { name, version, ...(settingsSchema ? { settingsSchema } : {}) } });
   const stateInDb = async (name: string) => (await sql.query('SELECT state FROM apps WHERE name = $1', [name])).rows[0]?.state;
   /** Publishes a harmless event after a refused operation: once it arrives, anything the refusal published would have too. */
   const barrier = async () => {
@@ -78,7 +83,7 @@ describeWith(['postgres', 'rabbitmq'], 'apps and settings over GraphQL (PostgreS
       ['a version that is not semver', { name: 'de.easy-m.semver', version: '1.0' }, 'version', /semantic version/],
       ['a settings schema that is not JSON Schema', { name: 'de.easy-m.schema', version: '1.0.0', settingsSchema: { type: 'colour' } }, 'input.settingsSchema.type', /must be equal to one of the allowed values|must be array/],
     ])('refuses %s with BAD_USER_INPUT naming the field, and writes nothing', async (_, input, field, reason) => {
-      const response = await server.gql(REGISTER, { input });
+      const response = await api.gql(REGISTER, { input });
 
       expect(response.data).toBeFalsy();
       const [error] = response.errors!;
@@ -108,12 +113,12 @@ describeWith(['postgres', 'rabbitmq'], 'apps and settings over GraphQL (PostgreS
       const name = `de.easy-m.life-${unique()}`;
       await register(name);
 
-      const installed = await server.gql(step('installApp'), { name });
+      const installed = await api.gql(step('installApp'), { name });
       expect(installed.data!.installApp).toMatchObject({ state: 'INSTALLED', installedAt: expect.any(String) });
-      expect((await server.gql(step('uninstallApp'), { name })).data!.uninstallApp.state).toBe('UNINSTALLED');
-      expect((await server.gql(step('installApp'), { name })).data!.installApp.state).toBe('INSTALLED');
-      expect((await server.gql(step('uninstallApp'), { name })).data!.uninstallApp.state).toBe('UNINSTALLED');
-      expect((await server.gql(step('deregisterApp'), { name })).data!.deregisterApp.state).toBe('DEREGISTERED');
+      expect((await api.gql(step('uninstallApp'), { name })).data!.uninstallApp.state).toBe('UNINSTALLED');
+      expect((await api.gql(step('installApp'), { name })).data!.installApp.state).toBe('INSTALLED');
+      expect((await api.gql(step('uninstallApp'), { name })).data!.uninstallApp.state).toBe('UNINSTALLED');
+      expect((await api.gql(step('deregisterApp'), { name })).data!.deregisterApp.state).toBe('DEREGISTERED');
 
       expect(await stateInDb(name)).toBe('DEREGISTERED');
       await waitFor(() => eventsFor(name).includes('app.deregistered'), 'the last step');
@@ -135,11 +140,11 @@ describeWith(['postgres', 'rabbitmq'], 'apps and settings over GraphQL (PostgreS
     ])('refuses to %s with CONFLICT naming the state; nothing changes, nothing is published', async (_, before, mutation, state) => {
       const name = `de.easy-m.illegal-${unique()}`;
       await register(name);
-      for (const m of before) expect((await server.gql(step(m), { name })).errors).toBeUndefined();
+      for (const m of before) expect((await api.gql(step(m), { name })).errors).toBeUndefined();
       const appEvents = () => eventsFor(name).filter((type) => type.startsWith('app.'));
       await waitFor(() => appEvents().length === 1 + before.length, 'the legal steps');
 
-      const response = await server.gql(step(mutation), { name });
+      const response = await api.gql(step(mutation), { name });
 
       expect(response.data).toBeFalsy();
       expect(response.errors![0]).toMatchObject({ extensions: { code: 'CONFLICT', currentState: state } });
@@ -150,7 +155,7 @@ describeWith(['postgres', 'rabbitmq'], 'apps and settings over GraphQL (PostgreS
     });
 
     it('answers NOT_FOUND for an app that does not exist', async () => {
-      const response = await server.gql(step('installApp'), { name: 'de.nowhere.app' });
+      const response = await api.gql(step('installApp'), { name: 'de.nowhere.app' });
       expect(response.errors![0].extensions).toMatchObject({ code: 'NOT_FOUND' });
     });
   });
@@ -161,27 +166,27 @@ describeWith(['postgres', 'rabbitmq'], 'apps and settings over GraphQL (PostgreS
       const installed = `de.easy-m.running-${unique()}`;
       await register(registered);
       await register(installed);
-      await server.gql(step('installApp'), { name: installed });
+      await api.gql(step('installApp'), { name: installed });
 
-      const all = await server.gql('{ apps { name state } }');
+      const all = await api.gql('{ apps { name state } }');
       expect(all.data!.apps).toEqual(
         expect.arrayContaining([
           { name: registered, state: 'REGISTERED' },
           { name: installed, state: 'INSTALLED' },
         ]),
       );
-      const onlyInstalled = await server.gql('query($s: AppState) { apps(state: $s) { name state } }', { s: 'INSTALLED' });
+      const onlyInstalled = await api.gql('query($s: AppState) { apps(state: $s) { name state } }', { s: 'INSTALLED' });
       expect(onlyInstalled.data!.apps.every((a: { state: string }) => a.state === 'INSTALLED')).toBe(true);
       expect(onlyInstalled.data!.apps.map((a: { name: string }) => a.name)).toContain(installed);
-      expect((await server.gql('query($n: String!) { app(name: $n) { name state } }', { n: installed })).data!.app).toEqual({
+      expect((await api.gql('query($n: String!) { app(name: $n) { name state } }', { n: installed })).data!.app).toEqual({
         name: installed,
         state: 'INSTALLED',
       });
-      expect((await server.gql('query($n: String!) { app(name: $n) { name } }', { n: 'de.no.such-app' })).data!.app).toBeNull();
+      expect((await api.gql('query($n: String!) { app(name: $n) { name } }', { n: 'de.no.such-app' })).data!.app).toBeNull();
     });
 
     it('refuses an unknown state with BAD_USER_INPUT', async () => {
-      const response = await server.gql('query($s: AppState) { apps(state: $s) { name } }', { s: 'BROKEN' });
+      const response = await api.gql('query($s: AppState) { apps(state: $s) { name } }', { s: 'BROKEN' });
       expect(response.errors![0].extensions!.code).toBe('BAD_USER_INPUT');
     });
   });
@@ -191,24 +196,24 @@ describeWith(['postgres', 'rabbitmq'], 'apps and settings over GraphQL (PostgreS
       const name = `de.easy-m.settings-${unique()}`;
       await register(name, THEME_SCHEMA);
 
-      const first = await server.gql(UPDATE_SETTINGS, { appName: name, values: { theme: 'dark', pageSize: 20 } });
+      const first = await api.gql(UPDATE_SETTINGS, { appName: name, values: { theme: 'dark', pageSize: 20 } });
       expect(first.errors).toBeUndefined();
       expect(first.data!.updateAppSettings).toMatchObject({ appName: name, values: { theme: 'dark', pageSize: 20 }, version: 2 });
-      const second = await server.gql(UPDATE_SETTINGS, { appName: name, values: { pageSize: 50 } });
+      const second = await api.gql(UPDATE_SETTINGS, { appName: name, values: { pageSize: 50 } });
       expect(second.data!.updateAppSettings).toMatchObject({ values: { theme: 'dark', pageSize: 50 }, version: 3 });
 
-      expect((await server.gql(SETTINGS, { appName: name })).data!.appSettings).toMatchObject({ values: { theme: 'dark', pageSize: 50 }, version: 3 });
+      expect((await api.gql(SETTINGS, { appName: name })).data!.appSettings).toMatchObject({ values: { theme: 'dark', pageSize: 50 }, version: 3 });
       const row = (await sql.query('SELECT values, version, updated_by FROM app_settings WHERE app_name = $1', [name])).rows[0];
       expect({ ...row, values: typeof row.values === 'string' ? JSON.parse(row.values) : row.values }).toEqual({
         values: { theme: 'dark', pageSize: 50 },
         version: 3,
-        updated_by: 'anonymous',
+        updated_by: adminId,
       });
       await waitFor(() => server.eventsOf('settings.updated').filter((e) => (e.data as { appName: string }).appName === name).length === 2, 'two updates');
       const updates = server.eventsOf('settings.updated').filter((e) => (e.data as { appName: string }).appName === name);
       expect(updates.map((e) => e.data)).toEqual([
-        { appName: name, changedKeys: ['theme', 'pageSize'], updatedBy: 'anonymous', version: 2 },
-        { appName: name, changedKeys: ['pageSize'], updatedBy: 'anonymous', version: 3 },
+        { appName: name, changedKeys: ['theme', 'pageSize'], updatedBy: adminId, version: 2 },
+        { appName: name, changedKeys: ['pageSize'], updatedBy: adminId, version: 3 },
       ]);
     });
 
@@ -216,7 +221,7 @@ describeWith(['postgres', 'rabbitmq'], 'apps and settings over GraphQL (PostgreS
       const name = `de.easy-m.strict-${unique()}`;
       await register(name, THEME_SCHEMA);
 
-      const response = await server.gql(UPDATE_SETTINGS, { appName: name, values: { theme: 'pink', pageSize: 0, colour: 'red' } });
+      const response = await api.gql(UPDATE_SETTINGS, { appName: name, values: { theme: 'pink', pageSize: 0, colour: 'red' } });
 
       expect(response.data).toBeFalsy();
       const [error] = response.errors!;
@@ -236,19 +241,19 @@ describeWith(['postgres', 'rabbitmq'], 'apps and settings over GraphQL (PostgreS
     });
 
     it('answers NOT_FOUND for the settings of an unknown app, and null when queried', async () => {
-      const response = await server.gql(UPDATE_SETTINGS, { appName: 'de.no.such-app', values: { theme: 'dark' } });
+      const response = await api.gql(UPDATE_SETTINGS, { appName: 'de.no.such-app', values: { theme: 'dark' } });
       expect(response.errors![0].extensions!.code).toBe('NOT_FOUND');
-      expect((await server.gql(SETTINGS, { appName: 'de.no.such-app' })).data!.appSettings).toBeNull();
+      expect((await api.gql(SETTINGS, { appName: 'de.no.such-app' })).data!.appSettings).toBeNull();
     });
 
     it('deletes the settings when the app is deregistered (a group handler reacting to app.deregistered)', async () => {
       const name = `de.easy-m.goodbye-${unique()}`;
       await register(name, THEME_SCHEMA);
-      await server.gql(UPDATE_SETTINGS, { appName: name, values: { theme: 'light' } });
-      await server.gql(step('deregisterApp'), { name });
+      await api.gql(UPDATE_SETTINGS, { appName: name, values: { theme: 'light' } });
+      await api.gql(step('deregisterApp'), { name });
 
       await waitFor(() => eventsFor(name).includes('settings.deleted'), 'settings.deleted');
-      expect((await server.gql(SETTINGS, { appName: name })).data!.appSettings).toBeNull();
+      expect((await api.gql(SETTINGS, { appName: name })).data!.appSettings).toBeNull();
       expect((await sql.query('SELECT 1 FROM app_settings WHERE app_name = $1', [name])).rowCount).toBe(0);
       const deregistered = server.eventsOf('app.deregistered').find((e) => (e.data as { appName: string }).appName === name)!;
       const deleted = server.eventsOf('settings.deleted').find((e) => (e.data as { appName: string }).appName === name)!;
@@ -260,7 +265,7 @@ describeWith(['postgres', 'rabbitmq'], 'apps and settings over GraphQL (PostgreS
   describe('the HTTP edge', () => {
     it('carries the x-correlation-id of the request into the events it causes', async () => {
       const name = `de.easy-m.correlated-${unique()}`;
-      const response = await server.gql(REGISTER, { input: { name, version: '1.0.0' } }, { 'x-correlation-id': 'trace-abc-123' });
+      const response = await api.gql(REGISTER, { input: { name, version: '1.0.0' } }, { 'x-correlation-id': 'trace-abc-123' });
       expect(response.headers.get('x-correlation-id')).toBe('trace-abc-123');
       await waitFor(() => eventsFor(name).length === 1, 'the event');
       expect(server.events.find((e) => (e.data as { appName?: string }).appName === name)!.correlationId).toBe('trace-abc-123');
@@ -268,13 +273,13 @@ describeWith(['postgres', 'rabbitmq'], 'apps and settings over GraphQL (PostgreS
 
     it('refuses a query deeper than the limit before running it', async () => {
       const deep = `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } }`;
-      const response = await server.gql(deep);
+      const response = await api.gql(deep);
       expect(response.errors![0].message).toMatch(/levels deep; the limit is 10/);
       expect(response.errors![0].extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
     });
 
     it('refuses an oversized request body', async () => {
-      const response = await server.gql('{ apps { name } }', { padding: 'x'.repeat(200_000) });
+      const response = await api.gql('{ apps { name } }', { padding: 'x'.repeat(200_000) });
       expect(response.status).toBe(413);
     });
   });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EventBus, Subscription } from '../../src/event-bus/event-bus';
 import { AnyEventEnvelope, EventEnvelope } from '../../src/event-bus/event-envelope';
 import { EventValidationError, NonRetryableError } from '../../src/event-bus/errors';
+import { EventSourceAuthorizer, EventSourceVerdict } from '../../src/event-bus/event-source-authorizer';
 import { OnEvent } from '../../src/event-bus/on-event.decorator';
 import { EnvelopeFor } from '../../src/event-bus/event-envelope';
 import { describeWith, isAvailable } from '../support/services';
@@ -400,6 +401,83 @@ for (const [label, createHarness] of transports) {
       });
     });
 
+    describe('app-sourced events', () => {
+      /** Lets `de.trusted.app` publish `app.installed` only, the way AppServer's permission grants would. */
+      class GrantsLikeAuthorizer extends EventSourceAuthorizer {
+        readonly asked: string[] = [];
+        failuresLeft = 0;
+
+        async authorize(appName: string, eventType: string): Promise<EventSourceVerdict> {
+          this.asked.push(`${appName} ${eventType}`);
+          if (this.failuresLeft > 0) {
+            this.failuresLeft--;
+            throw new Error('permission store unreachable');
+          }
+          if (appName === 'de.trusted.app' && eventType === 'app.installed') return { allowed: true };
+          return { allowed: false, reason: `app "${appName}" does not hold permission events.publish on "${eventType}"` };
+        }
+      }
+
+      it('dead-letters an event whose source app may not publish its type, with the reason, and handles the others', async () => {
+        const authorizer = new GrantsLikeAuthorizer();
+        const { bus } = await harness.start({ sourceAuthorizer: authorizer });
+        const handled = new Recorder();
+        const subscription = await bus.subscribe('app.*', handled.handle, { group: 'guarded' });
+
+        const trusted = await bus.publish('app.installed', payloads.appInstalled('trusted'), { sourceAppName: 'de.trusted.app' });
+        const rogue = await bus.publish('app.installed', payloads.appInstalled('rogue'), { sourceAppName: 'de.rogue.app' });
+        const wrongType = await bus.publish('app.registered', payloads.appRegistered('wrong-type'), { sourceAppName: 'de.trusted.app' });
+        const internal = await bus.publish('app.installed', payloads.appInstalled('internal'));
+        await waitFor(() => handled.has(trusted.id) && handled.has(internal.id), 'the allowed events');
+        await waitFor(async () => (await bus.deadLetters(subscription)).length === 2, 'two dead letters');
+
+        expect(handled.ids().sort()).toEqual([trusted.id, internal.id].sort());
+        const letters = await bus.deadLetters(subscription);
+        expect(letters.map((letter) => letter.envelope?.id).sort()).toEqual([rogue.id, wrongType.id].sort());
+        expect(letters.find((letter) => letter.envelope?.id === rogue.id)).toMatchObject({
+          failureKind: 'unauthorized-source',
+          error: 'app "de.rogue.app" does not hold permission events.publish on "app.installed"',
+          attempts: 0,
+          originalRoutingKey: 'app.installed',
+          originalQueue: subscription.queue,
+        });
+        expect(letters.find((letter) => letter.envelope?.id === wrongType.id)!.error).toMatch(/events\.publish on "app\.registered"/);
+        // Events the server publishes itself name no app and are never put to the authorizer.
+        expect(authorizer.asked.sort()).toEqual(['de.rogue.app app.installed', 'de.trusted.app app.installed', 'de.trusted.app app.registered']);
+      });
+
+      it('dead-letters every app-sourced event when no authorizer is registered, and still handles the rest', async () => {
+        const { bus } = await harness.start();
+        const handled = new Recorder();
+        const subscription = await bus.subscribe('app.installed', handled.handle, { group: 'unvouched' });
+
+        const claimed = await bus.publish('app.installed', payloads.appInstalled('claimed'), { sourceAppName: 'de.any.app' });
+        const internal = await bus.publish('app.installed', payloads.appInstalled('internal'));
+        await waitFor(() => handled.has(internal.id), 'the internal event');
+        await waitFor(async () => (await bus.deadLetters(subscription)).length === 1, 'the dead letter');
+
+        expect(handled.ids()).toEqual([internal.id]);
+        const [letter] = await bus.deadLetters(subscription);
+        expect(letter).toMatchObject({ failureKind: 'unauthorized-source', attempts: 0 });
+        expect(letter.envelope?.id).toBe(claimed.id);
+        expect(letter.error).toMatch(/no EventSourceAuthorizer is registered/);
+      });
+
+      it('retries an event whose source could not be checked, like a failing handler, then handles it', async () => {
+        const authorizer = new GrantsLikeAuthorizer();
+        authorizer.failuresLeft = 2;
+        const { bus } = await harness.start({ sourceAuthorizer: authorizer });
+        const handled = new Recorder();
+        const subscription = await bus.subscribe('app.installed', handled.handle, { group: 'checked-later', maxRetries: 3, retryDelayMs: 20 });
+
+        const event = await bus.publish('app.installed', payloads.appInstalled('later'), { sourceAppName: 'de.trusted.app' });
+        await waitFor(() => handled.has(event.id), 'the event after two failed checks');
+
+        expect(authorizer.asked).toEqual(Array(3).fill('de.trusted.app app.installed'));
+        expect(await bus.deadLetters(subscription)).toHaveLength(0);
+      });
+    });
+
     describe('concurrency', () => {
       it('never runs more handlers of one subscription than its prefetch', async () => {
         const { bus } = await harness.start();
@@ -501,7 +579,8 @@ for (const [label, createHarness] of transports) {
           describe: () => `group ${worked.size}, broadcast ${broadcast.size}`,
         });
         expect([...worked].every((id) => published.has(id))).toBe(true);
-        expect(reconnected).toHaveBeenCalled();
+        // The cut may land after the last event was handled; the reconnection (and its notification) follows it.
+        await waitFor(() => reconnected.mock.calls.length > 0, 'the reconnection to be announced');
         await waitFor(() => bus.health().consuming, 'health to report consuming again');
       });
 

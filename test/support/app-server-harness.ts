@@ -1,10 +1,11 @@
 import { AddressInfo } from 'node:net';
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, LoggerService } from '@nestjs/common';
 import { createAppServer } from '../../src/app-server';
 import { loadConfig } from '../../src/config/load-config';
 import { EventBus } from '../../src/event-bus/event-bus';
 import { AnyEventEnvelope } from '../../src/event-bus/event-envelope';
 import { InMemoryBroker } from '../../src/event-bus/transports/in-memory-broker';
+import { SessionsModuleOptions } from '../../src/sessions/sessions-module.options';
 import { TEST_RABBITMQ_URL } from './services';
 
 export interface GraphQLResponse<T = Record<string, any>> {
@@ -21,6 +22,25 @@ export interface ServerOptions {
   readonly databaseUrl?: string;
   readonly inMemoryBroker?: InMemoryBroker;
   readonly env?: Record<string, string>;
+  /** Session lifetime, sweeping and login throttling (AppModuleOptions.sessions). */
+  readonly sessions?: SessionsModuleOptions;
+  /** Receives every log line (default: none, or Nest's console logger with TEST_LOGS set). */
+  readonly logger?: LoggerService;
+}
+
+/** The first admin every test server creates at boot (APPSERVER_ADMIN_EMAIL / APPSERVER_ADMIN_PASSWORD). */
+export const TEST_ADMIN = { email: 'admin@appserver.test', password: 'correct horse battery staple' } as const;
+
+/** Sends GraphQL requests to one server as one session (or anonymously). */
+export class GraphqlClient {
+  constructor(
+    private readonly server: RunningServer,
+    readonly token?: string,
+  ) {}
+
+  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> {
+    return this.server.gql<T>(query, variables, { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...headers });
+  }
 }
 
 /**
@@ -42,11 +62,14 @@ export class RunningServer {
       APPSERVER_EVENTBUS_TEST_MODE: 'true',
       APPSERVER_RABBITMQ_RETRY_DELAY: '50ms',
       ...(options.databaseUrl ? { APPSERVER_DATABASE_URL: options.databaseUrl } : {}),
+      APPSERVER_ADMIN_EMAIL: TEST_ADMIN.email,
+      APPSERVER_ADMIN_PASSWORD: TEST_ADMIN.password,
       ...options.env,
     });
     const app = await createAppServer(config, {
-      logger: process.env.TEST_LOGS ? undefined : false,
+      logger: options.logger ?? (process.env.TEST_LOGS ? undefined : false),
       eventBus: { namespace: options.namespace, inMemoryBroker: options.inMemoryBroker },
+      sessions: options.sessions,
     });
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
@@ -77,6 +100,25 @@ export class RunningServer {
       body = { errors: [{ message: text }] };
     }
     return { status: response.status, data: body.data, errors: body.errors, headers: response.headers };
+  }
+
+  /** Logs in and returns a client for that session; fails the test if the login is refused. */
+  async login(email: string, password: string): Promise<GraphqlClient> {
+    const response = await this.gql<{ login: { token: string } }>(
+      'mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) { token } }',
+      { email, password },
+    );
+    if (!response.data?.login) throw new Error(`login as ${email} failed: ${JSON.stringify(response.errors)}`);
+    return new GraphqlClient(this, response.data.login.token);
+  }
+
+  loginAsAdmin(): Promise<GraphqlClient> {
+    return this.login(TEST_ADMIN.email, TEST_ADMIN.password);
+  }
+
+  /** A client without a session. */
+  anonymous(): GraphqlClient {
+    return new GraphqlClient(this);
   }
 
   close(): Promise<void> {

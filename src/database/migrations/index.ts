@@ -1,6 +1,7 @@
 import { MigrationInterface } from 'typeorm';
 import { CreateOutboxMessages1795300000000 } from './1795300000000-create-outbox-messages';
 import { CreateAppsAndSettings1795300100000 } from './1795300100000-create-apps-and-settings';
+import { CreateIdentity1795300200000 } from './1795300200000-create-identity';
 
 /**
  * Every migration, oldest first; run at boot on PostgreSQL and on the embedded
@@ -11,4 +12,5 @@ import { CreateAppsAndSettings1795300100000 } from './1795300100000-create-apps-
 export const MIGRATIONS: ReadonlyArray<new () => MigrationInterface> = [
   CreateOutboxMessages1795300000000,
   CreateAppsAndSettings1795300100000,
+  CreateIdentity1795300200000,
 ];

@@ -1,13 +1,14 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { DynamicModule, INestApplicationContext, Module, Provider } from '@nestjs/common';
+import { DynamicModule, Global, INestApplicationContext, Module, Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import * as amqplib from 'amqplib';
 import { loadConfig } from '../../../src/config/load-config';
 import { ConfigModule } from '../../../src/config/config.module';
 import { EventBus } from '../../../src/event-bus/event-bus';
 import { EventBusModule } from '../../../src/event-bus/event-bus.module';
+import { EventSourceAuthorizer } from '../../../src/event-bus/event-source-authorizer';
 import { EventTransport } from '../../../src/event-bus/event-transport';
 import { InMemoryBroker } from '../../../src/event-bus/transports/in-memory-broker';
 import { InMemoryTransport } from '../../../src/event-bus/transports/in-memory.transport';
@@ -25,6 +26,8 @@ export interface StartOptions {
   readonly env?: Record<string, string>;
   /** Providers to boot with the bus (e.g. classes with @OnEvent methods). */
   readonly providers?: Provider[];
+  /** Vouches for app-sourced events, provided from a global module as AppServer's PermissionsModule does; none by default. */
+  readonly sourceAuthorizer?: EventSourceAuthorizer;
 }
 
 /**
@@ -51,7 +54,15 @@ export abstract class TransportHarness {
       APPSERVER_RABBITMQ_CONSUMER_TIMEOUT: '10s',
       ...options.env,
     });
-    @Module({ imports: [ConfigModule.forRoot(config), this.busModule()], providers: options.providers ?? [] })
+    const authorizerModules: DynamicModule[] = [];
+    if (options.sourceAuthorizer) {
+      @Global()
+      @Module({})
+      class SourceAuthorizerModule {}
+      const provider = { provide: EventSourceAuthorizer, useValue: options.sourceAuthorizer };
+      authorizerModules.push({ module: SourceAuthorizerModule, providers: [provider], exports: [EventSourceAuthorizer] });
+    }
+    @Module({ imports: [ConfigModule.forRoot(config), ...authorizerModules, this.busModule()], providers: options.providers ?? [] })
     class TestBusModule {}
     const app = await NestFactory.createApplicationContext(TestBusModule, { logger: process.env.TEST_LOGS ? undefined : false });
     await app.init();

@@ -1,0 +1,420 @@
+/**
+ * npm run bench:cache — the two-level cache, measured through real server
+ * processes on PostgreSQL, Redis and RabbitMQ:
+ *
+ * (a) Invalidation propagation: server B holds an app's settings in its L1;
+ *     they are updated through server A; the time from A's response to the
+ *     first answer of B with the new value (B polled back to back).
+ *     BENCH_UPDATES updates (default 1,000). Target: p99 ≤ 20 ms.
+ * (b) `appSettings` over HTTP with autocannon, served from L1, from Redis
+ *     only (`l1MaxEntries: 0`) and with the cache off (no Redis and
+ *     `l1MaxEntries: 0`), and `{ __typename }` on the L1 server as the ceiling.
+ *     Targets: L1 ≥ 5× cache off, and ≥ 0.8× the trivial query.
+ *     The scenarios take turns, BENCH_ROUNDS rounds (default 3) of
+ *     BENCH_SECONDS each (default 4, after a 1 s warm-up), and each figure is
+ *     the median of its rounds: a burst of other work on the machine then
+ *     costs one round, not a whole scenario. BENCH_CONNECTIONS (default 50).
+ *
+ * Requests are sent as the admin every server creates at boot (GraphQL needs
+ * a session): each one also costs the server a session lookup, the same in
+ * every scenario, the trivial query included; a `{ __typename }` without a
+ * session is printed for scale.
+ *
+ * The servers run in child processes (src/main.ts; scripts/bench/cache-bench-server.ts
+ * for the options that have no environment variable); in (b) only the one
+ * under load is busy.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { cpus as cpuList } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import type { CacheNamespaceStats } from '../../src/cache/cache-stats';
+import type { HealthReport } from '../../src/health/health.controller';
+import { createBenchDatabase, ServerProcess, startServerProcess } from './server-process';
+import { formatMs, formatRatio, formatRate, formatTable, median, now, sleep, summarize } from './stats';
+
+const UPDATES = Number(process.env.BENCH_UPDATES ?? 1000);
+const BREAKDOWN_UPDATES = Math.min(200, UPDATES);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const APPS = 50;
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const RABBITMQ_URL = 'amqp://guest:guest@127.0.0.1:5672';
+/** B not serving the new value after this long counts as lost: the run fails. */
+const PROPAGATION_TIMEOUT_MS = 5_000;
+
+/** The first admin each server creates at boot; every request is sent as this admin's session. */
+const ADMIN = { email: 'bench-admin@appserver.test', password: 'bench-admin-password' };
+
+const PROPAGATION_TARGET_P99_MS = 20;
+const L1_VS_OFF_TARGET = 5;
+const L1_VS_TRIVIAL_TARGET = 0.8;
+
+const run = randomBytes(4).toString('hex');
+const appName = (index: number) => `de.bench-cache.app-${index}-${run}`;
+
+const SETTINGS = 'query($a: String!) { appSettings(appName: $a) { appName values version updatedAt } }';
+const UPDATE = 'mutation($a: String!, $v: JSON!) { updateAppSettings(appName: $a, values: $v) { version } }';
+const body = (query: string, variables?: Record<string, unknown>) => JSON.stringify({ query, variables });
+
+/** A server and the admin session requests are sent with. */
+interface Target {
+  readonly server: ServerProcess;
+  readonly token: string;
+}
+
+async function gql(url: string, token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<any> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body(query, variables),
+  });
+  const answer = (await response.json()) as { data?: unknown; errors?: unknown[] };
+  if (answer.errors) throw new Error(`GraphQL error: ${JSON.stringify(answer.errors)}`);
+  return answer.data;
+}
+
+async function loggedIn(server: Promise<ServerProcess>): Promise<Target> {
+  const started = await server;
+  const data = await gql(started.url, undefined, 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', {
+    e: ADMIN.email,
+    p: ADMIN.password,
+  });
+  return { server: started, token: data.login.token as string };
+}
+
+async function main(): Promise<void> {
+  const started = now();
+  const database = await createBenchDatabase();
+  const servers = new Set<ServerProcess>();
+  const common = {
+    APPSERVER_DATABASE_URL: database.url,
+    APPSERVER_EVENTBUS_ENABLED: 'true',
+    APPSERVER_EVENTBUS_TEST_MODE: 'true',
+    APPSERVER_RABBITMQ_URL: RABBITMQ_URL,
+    // Every server of the run on one bus namespace, as instances of one deployment.
+    APPSERVER_EVENTBUS_NAMESPACE: `bench-cache-${run}`,
+    APPSERVER_ADMIN_EMAIL: ADMIN.email,
+    APPSERVER_ADMIN_PASSWORD: ADMIN.password,
+  };
+  const track = async (server: Promise<ServerProcess>) => {
+    const started = await server;
+    servers.add(started);
+    return loggedIn(Promise.resolve(started));
+  };
+  const stop = async ({ server }: Target) => {
+    servers.delete(server);
+    await server.stop();
+  };
+
+  try {
+    const cpus = cpuList();
+    process.stdout.write(
+      `bench:cache — PostgreSQL + Redis + RabbitMQ on this machine (${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}), ` +
+        `servers in child processes; run ${run}\n` +
+        'Every GraphQL request carries the admin session token, which the server looks up in PostgreSQL on each request.\n\n',
+    );
+    const [a, b] = await Promise.all([
+      track(startServerProcess({ ...common, APPSERVER_REDIS_URL: REDIS_URL, APPSERVER_INSTANCE_ID: `bench-cache-a-${run}` }, await freePort())),
+      track(startServerProcess({ ...common, APPSERVER_REDIS_URL: REDIS_URL, APPSERVER_INSTANCE_ID: `bench-cache-b-${run}` }, await freePort())),
+    ]);
+    for (let i = 0; i < APPS; i++) {
+      await gql(a.server.url, a.token, 'mutation($i: RegisterAppInput!) { registerApp(input: $i) { id } }', { i: { name: appName(i), version: '1.0.0' } });
+      await gql(a.server.url, a.token, UPDATE, { a: appName(i), v: { theme: 'light', pageSize: 20, n: 0 } });
+    }
+
+    // (a) propagation
+    const propagation = await measurePropagation(a, b);
+    await stop(b);
+
+    // (b) throughput: the L1 server is A; the other two start now, so none of them ran during (a).
+    const [l2Only, off] = await Promise.all([
+      track(startBenchServer({ ...common, APPSERVER_REDIS_URL: REDIS_URL }, ['--l1-max-entries=0'])),
+      track(startBenchServer(common, ['--l1-max-entries=0'])),
+    ]);
+    const results = await measureThroughput([
+      { name: 'appSettings — L1 (+ Redis L2)', target: a, makeBody: settingsBody },
+      { name: '{ __typename } on the same server (ceiling)', target: a, makeBody: () => body('{ __typename }') },
+      { name: '{ __typename }, same server, no session (for scale)', target: { ...a, token: '' }, makeBody: () => body('{ __typename }') },
+      { name: 'appSettings — Redis L2 only (l1MaxEntries 0)', target: l2Only, makeBody: settingsBody },
+      { name: 'appSettings — cache off (no Redis, l1MaxEntries 0)', target: off, makeBody: settingsBody },
+    ]);
+    report(propagation, results, (now() - started) / 1000);
+  } finally {
+    await Promise.all([...servers].map((server) => server.stop()));
+    await database.drop();
+  }
+}
+
+interface Propagation {
+  /** A's response → B's first answer with the new value (the figure with the target). */
+  readonly samples: number[];
+  readonly mutationMs: number[];
+  readonly firstPollFresh: number;
+  readonly polls: number;
+  /** Breakdown pass: A's response → B's /health shows the entry dropped from its L1. */
+  readonly droppedMs: number[];
+  /** Breakdown pass: then B's read of the new value (an L1 miss: Redis, PostgreSQL, Redis write). */
+  readonly missReadMs: number[];
+  /** For scale: one appSettings request answered from B's L1. */
+  readonly hitReadMs: number[];
+}
+
+/**
+ * B reads the app's settings (so they are in its L1), A updates them, and B
+ * is polled back to back until it answers with the new value. The clock
+ * starts when A's response has arrived: the change is committed and A's own
+ * entries are dropped; what remains is the event reaching B, and B's read.
+ *
+ * A second, shorter pass splits that time: B's /health (no database, no
+ * session) is polled until its settings L1 is empty — the event has arrived
+ * and its handler ran — and then B is read once.
+ */
+async function measurePropagation(a: Target, b: Target): Promise<Propagation> {
+  const app = appName(0);
+  const samples: number[] = [];
+  const mutationMs: number[] = [];
+  let firstPollFresh = 0;
+  let polls = 0;
+  let n = 0;
+  const readOnB = async () => ((await gql(b.server.url, b.token, SETTINGS, { a: app })) as { appSettings: { values: { n: number } } }).appSettings.values.n;
+  const update = async () => {
+    n++;
+    const sent = now();
+    await gql(a.server.url, a.token, UPDATE, { a: app, v: { n } });
+    const answered = now();
+    mutationMs.push(answered - sent);
+    return answered;
+  };
+  const timedOut = (since: number) => {
+    if (now() - since > PROPAGATION_TIMEOUT_MS) throw new Error(`B still served an older value ${PROPAGATION_TIMEOUT_MS} ms after update ${n}`);
+  };
+
+  await readOnB();
+  const hitReadMs: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const started = now();
+    await readOnB();
+    hitReadMs.push(now() - started);
+  }
+
+  const before = await settingsStats(b);
+  process.stdout.write(`(a) propagation: ${UPDATES} updates through A, B polled until it serves each …\n`);
+  for (let i = 0; i < UPDATES; i++) {
+    const answered = await update();
+    for (let poll = 1; ; poll++) {
+      polls++;
+      if ((await readOnB()) === n) {
+        samples.push(now() - answered);
+        if (poll === 1) firstPollFresh++;
+        break;
+      }
+      timedOut(answered);
+    }
+  }
+  const after = await settingsStats(b);
+  process.stdout.write(
+    `    B: ${after.l1Hits - before.l1Hits} L1 hits, ${after.l2Hits - before.l2Hits} L2 hits, ${after.loads - before.loads} loads over ${polls} polls ` +
+      `(${polls - UPDATES} of them still saw the old value)\n`,
+  );
+
+  // B's L1 holds this one settings entry only, so "l1Entries is 0" means the event has dropped it.
+  const droppedMs: number[] = [];
+  const missReadMs: number[] = [];
+  process.stdout.write(`    breakdown: ${BREAKDOWN_UPDATES} more updates, B's /health polled until its entry is dropped …\n\n`);
+  for (let i = 0; i < BREAKDOWN_UPDATES; i++) {
+    const answered = await update();
+    while ((await settingsStats(b)).l1Entries !== 0) timedOut(answered);
+    const dropped = now();
+    while ((await readOnB()) !== n) timedOut(answered);
+    droppedMs.push(dropped - answered);
+    missReadMs.push(now() - dropped);
+  }
+  return { samples, mutationMs, firstPollFresh, polls, droppedMs, missReadMs, hitReadMs };
+}
+
+interface Scenario {
+  readonly name: string;
+  readonly target: Target;
+  readonly makeBody: (counter: number) => string;
+}
+
+interface Throughput {
+  readonly name: string;
+  /** Medians over the rounds. */
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly roundsRps: number[];
+  readonly errors: number;
+  /** Where the appSettings reads were answered, from the server's counters; '—' for the trivial query. */
+  readonly servedFrom: string;
+}
+
+function settingsBody(counter: number): string {
+  return body(SETTINGS, { a: appName(counter % APPS) });
+}
+
+async function measureThroughput(scenarios: Scenario[]): Promise<Throughput[]> {
+  const rounds = scenarios.map(() => ({ rps: [] as number[], p50: [] as number[], p99: [] as number[], errors: 0, l1: 0, l2: 0, db: 0 }));
+  for (let round = 1; round <= ROUNDS; round++) {
+    process.stdout.write(`(b) round ${round} of ${ROUNDS}: ${scenarios.length} scenarios, ${CONNECTIONS} connections, 1 s warm-up + ${SECONDS} s each …\n`);
+    for (const [i, { target, makeBody }] of scenarios.entries()) {
+      await load(target, makeBody, 1);
+      const before = await settingsStats(target);
+      const result = await load(target, makeBody, SECONDS);
+      const after = await settingsStats(target);
+      const r = rounds[i];
+      r.rps.push(result.requests.average);
+      r.p50.push(result.latency.p50);
+      r.p99.push(result.latency.p99);
+      r.errors += result.errors + result.non2xx;
+      r.l1 += after.l1Hits - before.l1Hits;
+      r.l2 += after.l2Hits - before.l2Hits;
+      r.db += after.loads - before.loads;
+    }
+  }
+  return scenarios.map(({ name }, i) => {
+    const r = rounds[i];
+    const reads = r.l1 + r.l2 + r.db;
+    const share = (count: number) => `${Math.round((100 * count) / reads)}%`;
+    return {
+      name,
+      rps: median(r.rps),
+      p50: median(r.p50),
+      p99: median(r.p99),
+      roundsRps: r.rps,
+      errors: r.errors,
+      servedFrom: reads === 0 ? '—' : `L1 ${share(r.l1)} / L2 ${share(r.l2)} / DB ${share(r.db)}`,
+    };
+  });
+}
+
+async function load({ server, token }: Target, makeBody: (counter: number) => string, seconds: number): Promise<autocannon.Result> {
+  let counter = 0;
+  return autocannon({
+    url: `${server.url}/graphql`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        setupRequest: (request) => ({ ...request, body: makeBody(counter++) }),
+      },
+    ],
+  });
+}
+
+async function settingsStats({ server }: Target): Promise<CacheNamespaceStats> {
+  const health = (await (await fetch(`${server.url}/health`)).json()) as HealthReport;
+  return health.cache.namespaces.settings;
+}
+
+function report(propagation: Propagation, results: Throughput[], elapsedS: number): void {
+  const latency = summarize(propagation.samples);
+  const row = (label: string, samples: number[]) => {
+    const s = summarize(samples);
+    return [label, String(s.count), formatMs(s.p50), formatMs(s.p90), formatMs(s.p99), formatMs(s.max)];
+  };
+  process.stdout.write(
+    `\n(a) Invalidation propagation across two server processes\n` +
+      formatTable(['', 'n', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], [
+        row("A's response → B serves the new value", propagation.samples),
+        row("  breakdown: A's response → B's entry dropped", propagation.droppedMs),
+        row('  breakdown: then B reads the new value (L1 miss)', propagation.missReadMs),
+        row('for scale: appSettings from L1 on B', propagation.hitReadMs),
+        row('for scale: updateAppSettings on A', propagation.mutationMs),
+      ]) +
+      `\nB's first poll after A's response already had the new value in ${propagation.firstPollFresh} of ${latency.count} updates.\n`,
+  );
+
+  const [l1, trivial, , l2, off] = results;
+  process.stdout.write(
+    `\n(b) appSettings over HTTP, ${CONNECTIONS} connections; medians of ${ROUNDS} rounds of ${SECONDS} s\n` +
+      formatTable(
+        ['scenario', 'req/s', 'rounds req/s', 'p50 ms', 'p99 ms', 'errors', 'answered from', 'vs cache off', 'vs trivial'],
+        results.map((r) => [
+          r.name,
+          formatRate(r.rps),
+          r.roundsRps.map(formatRate).join(' / '),
+          formatMs(r.p50, 1),
+          formatMs(r.p99, 1),
+          String(r.errors),
+          r.servedFrom,
+          formatRatio(r.rps / off.rps),
+          formatRatio(r.rps / trivial.rps),
+        ]),
+      ) +
+      '\n',
+  );
+
+  const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+  const l1VsOff = l1.rps / off.rps;
+  const l1VsTrivial = l1.rps / trivial.rps;
+  process.stdout.write(
+    `\nTargets\n` +
+      `  propagation p99 ${formatMs(latency.p99)} ms ≤ ${PROPAGATION_TARGET_P99_MS} ms: ${verdict(latency.p99 <= PROPAGATION_TARGET_P99_MS)}\n` +
+      `  L1 ${formatRatio(l1VsOff)} cache off, target ≥ ${L1_VS_OFF_TARGET}×: ${verdict(l1VsOff >= L1_VS_OFF_TARGET)}\n` +
+      `  L1 ${formatRatio(l1VsTrivial)} trivial query, target ≥ ${L1_VS_TRIVIAL_TARGET}×: ${verdict(l1VsTrivial >= L1_VS_TRIVIAL_TARGET)}\n` +
+      `  (L2 only: ${formatRatio(l2.rps / off.rps)} cache off)\n` +
+      `Total ${elapsedS.toFixed(0)} s.\n`,
+  );
+}
+
+/**
+ * Like startServerProcess, for scripts/bench/cache-bench-server.ts: a server
+ * built with cache options that have no environment variable.
+ */
+async function startBenchServer(env: Record<string, string>, args: string[]): Promise<ServerProcess> {
+  const port = await freePort();
+  const root = join(__dirname, '..', '..');
+  const child: ChildProcess = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/bench/cache-bench-server.ts', ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', ...env, APPSERVER_PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`The bench server exited (${child.exitCode}): ${stderr}`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`The bench server did not become healthy within 60 s: ${stderr}`);
+    }
+    await sleep(200);
+  }
+  return {
+    url,
+    pid: child.pid!,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`bench:cache failed: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,17 @@
+import { PermissionSubject } from './subject-type';
+
+/** One grant, as the checker needs it: both are patterns (see resource-pattern.ts). */
+export interface Grant {
+  readonly action: string;
+  readonly resource: string;
+}
+
+/**
+ * Where the PermissionChecker gets a subject's grants. The one seam to put a
+ * cache behind: provide another `GrantLoader` (e.g. one that wraps
+ * `DatabaseGrantLoader` with the `permissions` cache namespace under
+ * `grantsCacheKey(subject)`, dropped by `permission.invalidate`).
+ */
+export abstract class GrantLoader {
+  abstract loadGrants(subject: PermissionSubject): Promise<readonly Grant[]>;
+}

@@ -1,0 +1,40 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { UsersModule } from '../users/users.module';
+import { LoginThrottle } from './login-throttle';
+import { SessionAuthenticator } from './session-authenticator';
+import { SessionEntity } from './session.entity';
+import { SessionSweeper } from './session-sweeper';
+import { SessionsResolver } from './sessions.resolver';
+import { SessionsService } from './sessions.service';
+import { ResolvedSessionsOptions, resolveSessionsOptions, SESSIONS_MODULE_OPTIONS, SessionsModuleOptions } from './sessions-module.options';
+
+/**
+ * Sessions: login, logout, revocation, expiry, and the SessionAuthenticator
+ * that the GraphQL layer uses to resolve a token into a principal (per HTTP
+ * request, per WebSocket connection). Global so the GraphQL module's factory
+ * can inject the authenticator without importing this module a second time.
+ */
+@Global()
+@Module({})
+export class SessionsModule {
+  static forRoot(options: SessionsModuleOptions = {}): DynamicModule {
+    return {
+      module: SessionsModule,
+      imports: [TypeOrmModule.forFeature([SessionEntity]), UsersModule],
+      providers: [
+        { provide: SESSIONS_MODULE_OPTIONS, useValue: resolveSessionsOptions(options) },
+        {
+          provide: LoginThrottle,
+          inject: [SESSIONS_MODULE_OPTIONS],
+          useFactory: (resolved: ResolvedSessionsOptions) => new LoginThrottle(resolved.throttle),
+        },
+        SessionsService,
+        SessionsResolver,
+        SessionAuthenticator,
+        SessionSweeper,
+      ],
+      exports: [SessionAuthenticator, SessionSweeper],
+    };
+  }
+}

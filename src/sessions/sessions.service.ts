@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager, IsNull, MoreThan } from 'typeorm';
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../common/app-errors';
+import { actorOf, Principal, SYSTEM_ACTOR } from '../common/principal';
+import { UnitOfWork } from '../database/unit-of-work';
+import { EnvelopeFor } from '../event-bus/event-envelope';
+import { OnEvent } from '../event-bus/on-event.decorator';
+import { Outbox } from '../outbox/outbox';
+import { PermissionChecker } from '../permissions/permission-checker';
+import { normalizeEmail } from '../users/email';
+import { PasswordHasher } from '../users/password-hasher';
+import { UserEntity } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { LoginThrottle } from './login-throttle';
+import { SessionEntity } from './session.entity';
+import { SessionEvents, SessionRevocationReason } from './session.events';
+import { hashSessionToken, newSessionToken } from './session-token';
+import { ResolvedSessionsOptions, SESSIONS_MODULE_OPTIONS } from './sessions-module.options';
+
+/** What a successful login hands back; the token exists only here and in the client's hands. */
+export interface LoginResult {
+  readonly token: string;
+  readonly session: SessionEntity;
+  readonly user: UserEntity;
+}
+
+/** One answer for an unknown email and a wrong password alike, so it tells no one who has an account. */
+export const INVALID_CREDENTIALS = 'Invalid email or password';
+
+/** The permission to end someone else's session (one's own needs none); checked on the session owner's user id. */
+export const REVOKE_SESSIONS_ACTION = 'sessions.revoke';
+
+/** Sessions: login, logout, revocation, and their events. Expiry is the SessionSweeper's. */
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly unitOfWork: UnitOfWork,
+    private readonly outbox: Outbox,
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly throttle: LoginThrottle,
+    private readonly checker: PermissionChecker,
+    @Inject(SESSIONS_MODULE_OPTIONS) private readonly options: ResolvedSessionsOptions,
+  ) {}
+
+  async login(email: string, password: string, clientAddress: string): Promise<LoginResult> {
+    const account = normalizeEmail(email);
+    // Counted as a failure from here until it succeeds (see LoginThrottle); refused at once while locked out.
+    const attempt = this.throttle.begin(account, clientAddress);
+    const user = await this.users.findByEmail(account);
+    const valid = user ? await this.hasher.verify(password, user.passwordHash) : await this.hasher.verifyNothing(password);
+    if (!user || !valid) throw new UnauthenticatedError(INVALID_CREDENTIALS);
+    attempt.succeeded();
+
+    const token = newSessionToken();
+    const now = new Date();
+    const session: SessionEntity = {
+      id: randomUUID(),
+      userId: user.id,
+      tokenHash: hashSessionToken(token),
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.options.sessionTtlMs),
+      endedAt: null,
+      endReason: null,
+      endedBy: null,
+    };
+    await this.unitOfWork.run(async (tx) => {
+      await tx.insert(SessionEntity, session);
+      await this.outbox.record(tx, SessionEvents.CREATED, { sessionId: session.id, userId: user.id, expiresAt: session.expiresAt.toISOString() });
+    });
+    return { token, session, user };
+  }
+
+  /** Ends the session the principal came with; false for a principal without one (an app). */
+  async logout(principal: Principal): Promise<boolean> {
+    if (principal.kind !== 'user') return false;
+    return this.unitOfWork.run((tx) => this.end(tx, { id: principal.sessionId, userId: principal.userId }, 'logout', principal.userId));
+  }
+
+  /**
+   * Ends any open session: one's own always, someone else's with
+   * `sessions.revoke` on its owner's user id. False when it had ended already.
+   */
+  async revoke(sessionId: string, principal: Principal): Promise<boolean> {
+    const session = await this.unitOfWork.read((manager) => manager.findOneBy(SessionEntity, { id: sessionId }));
+    if (!session) throw new NotFoundError(`No session with id "${sessionId}"`);
+    const own = principal.kind === 'user' && principal.userId === session.userId;
+    if (!own && !(await this.checker.isAllowed(principal, REVOKE_SESSIONS_ACTION, session.userId))) {
+      throw new ForbiddenError(`Permission "${REVOKE_SESSIONS_ACTION}" on "${session.userId}" is required to end another user's session`);
+    }
+    return this.unitOfWork.run((tx) => this.end(tx, session, 'revoked', actorOf(principal)));
+  }
+
+  /** The user's sessions that are open and not expired, newest first. */
+  findOpen(userId: string): Promise<SessionEntity[]> {
+    return this.unitOfWork.read((manager) =>
+      manager.find(SessionEntity, {
+        where: { userId, endedAt: IsNull(), expiresAt: MoreThan(new Date()) },
+        order: { createdAt: 'DESC' },
+      }),
+    );
+  }
+
+  /** A deleted user's sessions end with them, once per event across instances; a redelivery finds none open. */
+  @OnEvent('user.deleted', { group: 'sessions.revoke-on-user-deleted' })
+  async revokeSessionsOfDeletedUser(event: EnvelopeFor<'user.deleted'>): Promise<void> {
+    const { userId, deletedBy } = event.data;
+    await this.unitOfWork.run(async (tx) => {
+      const open = await tx.find(SessionEntity, { select: { id: true, userId: true }, where: { userId, endedAt: IsNull() } });
+      for (const session of open) await this.end(tx, session, 'user-deleted', deletedBy ?? SYSTEM_ACTOR);
+    });
+  }
+
+  /**
+   * Ends the session if it is still open and records `session.revoked`. The
+   * conditional update decides between concurrent enders (another request, the
+   * sweeper, another instance): only the one that changed the row publishes.
+   */
+  private async end(tx: EntityManager, session: Pick<SessionEntity, 'id' | 'userId'>, reason: SessionRevocationReason, by: string): Promise<boolean> {
+    const result = await tx
+      .createQueryBuilder()
+      .update(SessionEntity)
+      .set({ endedAt: new Date(), endReason: reason, endedBy: by })
+      .where('id = :id AND ended_at IS NULL', { id: session.id })
+      .execute();
+    if ((result.affected ?? 0) === 0) return false;
+    await this.outbox.record(tx, SessionEvents.REVOKED, { sessionId: session.id, userId: session.userId, revokedBy: by, reason });
+    return true;
+  }
+}

@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { CacheNamespace } from '../../src/cache/cache-namespace';
+import { CacheService } from '../../src/cache/cache.service';
+import type { HealthReport } from '../../src/health/health.controller';
+import { GraphqlClient, RunningServer } from '../support/app-server-harness';
+import { createTestDatabase, TestDatabase } from '../support/database';
+import { describeWith, TEST_REDIS_URL } from '../support/services';
+import { waitFor } from '../support/wait-for';
+import { APP, appOn, INSTALL, ok, REDIS_DATABASE, register, settingsOn, uniqueAppName, updateSettings, warmInL1 } from './support/queries';
+
+/**
+ * One server on PostgreSQL, Redis and RabbitMQ: what a read costs once it is
+ * cached. Every SQL statement the server sends is recorded (TypeORM hands
+ * each one to its logger), so "a cache hit does not touch the database" is
+ * checked on the statements themselves, not only on the cache's counters.
+ */
+describeWith(['postgres', 'redis', 'rabbitmq'], 'Reads through the cache in one server (PostgreSQL + Redis + RabbitMQ)', () => {
+  let database: TestDatabase;
+  let server: RunningServer;
+  /** The test admin's session: every GraphQL operation needs one. */
+  let client: GraphqlClient;
+  let cache: CacheService;
+  const statements: string[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    server = await RunningServer.start({
+      transport: 'rabbitmq',
+      namespace: `cache-reads-${randomBytes(4).toString('hex')}`,
+      databaseUrl: database.url,
+      env: { APPSERVER_REDIS_URL: `${TEST_REDIS_URL}/${REDIS_DATABASE.readsThroughCache}` },
+    });
+    cache = server.app.get(CacheService);
+    client = await server.loginAsAdmin();
+    const logger = server.app.get(DataSource).logger;
+    const logQuery = logger.logQuery.bind(logger);
+    logger.logQuery = (query, parameters, runner) => {
+      statements.push(query);
+      return logQuery(query, parameters, runner);
+    };
+  });
+
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+  });
+
+  const stats = (namespace: CacheNamespace) => async () => cache.metrics().namespaces[namespace];
+  const selectsFrom = (table: string) => statements.filter((sql) => /^\s*SELECT/i.test(sql) && sql.includes(`FROM "${table}"`)).length;
+
+  /** `reads` sequential reads and what they cost; `clean` when every one was an L1 hit (no event dropped the entry meanwhile). */
+  async function measure(namespace: CacheNamespace, table: string, reads: number, read: () => Promise<unknown>) {
+    const [before, selectsBefore] = [await stats(namespace)(), selectsFrom(table)];
+    for (let i = 0; i < reads; i++) await read();
+    const after = await stats(namespace)();
+    return {
+      clean: after.l1Hits - before.l1Hits === reads,
+      loads: after.loads - before.loads,
+      selects: selectsFrom(table) - selectsBefore,
+    };
+  }
+
+  it('reports the cache on GET /health: L2 in use, counters per namespace and level', async () => {
+    const response = await fetch(`${server.url}/health`);
+    const health = (await response.json()) as HealthReport;
+    expect(response.status).toBe(200);
+    expect(health).toMatchObject({ status: 'ok', bus: { consuming: true }, cache: { l2: 'ready', redisErrors: 0, l1FlushesAfterReconnect: 0 } });
+    expect(health.cache.namespaces.settings).toEqual({
+      l1Hits: expect.any(Number),
+      l1Misses: expect.any(Number),
+      l2Hits: expect.any(Number),
+      l2Misses: expect.any(Number),
+      loads: expect.any(Number),
+      loadErrors: expect.any(Number),
+      redisErrors: expect.any(Number),
+      l1Entries: expect.any(Number),
+    });
+  });
+
+  it('appSettings answered from L1 sends no SQL', async () => {
+    const name = uniqueAppName('hit');
+    await register(client, name);
+    await updateSettings(client, name, { theme: 'dark' });
+    await warmInL1(() => settingsOn(client, name), stats('settings'), 'the settings');
+
+    // Retried only if an event of the set-up dropped the entry during the window (then not every read was a hit).
+    await waitFor(async () => {
+      const window = await measure('settings', 'app_settings', 50, () => settingsOn(client, name));
+      if (!window.clean) return false;
+      expect(window).toEqual({ clean: true, loads: 0, selects: 0 });
+      return true;
+    }, '50 reads in a row from L1');
+    expect((await settingsOn(client, name))!.values).toEqual({ theme: 'dark' });
+  });
+
+  it('app(name:) answered from L1 sends no SQL', async () => {
+    const name = uniqueAppName('app-hit');
+    await register(client, name);
+    await warmInL1(() => appOn(client, name), stats('apps'), 'the app');
+    await waitFor(async () => {
+      const window = await measure('apps', 'apps', 50, () => appOn(client, name));
+      if (!window.clean) return false;
+      expect(window).toEqual({ clean: true, loads: 0, selects: 0 });
+      return true;
+    }, '50 reads in a row from L1');
+  });
+
+  it('with L1 emptied, appSettings is answered from Redis, still without SQL', async () => {
+    const name = uniqueAppName('l2');
+    await register(client, name);
+
+    // Retried only if an event of the set-up dropped the entry from Redis in between (then the read loads: not an L2 hit).
+    await waitFor(async () => {
+      await warmInL1(() => settingsOn(client, name), stats('settings'), 'the settings');
+      cache.flushL1();
+      const before = await stats('settings')();
+      const selectsBefore = selectsFrom('app_settings');
+      expect(await settingsOn(client, name)).toMatchObject({ appName: name, values: {}, version: 1 });
+      const after = await stats('settings')();
+      if (after.l2Hits - before.l2Hits !== 1) return false;
+      expect(after.l1Misses - before.l1Misses).toBe(1);
+      expect(after.loads - before.loads).toBe(0);
+      expect(selectsFrom('app_settings') - selectsBefore).toBe(0);
+      return true;
+    }, 'a read answered from Redis');
+  });
+
+  it('100 concurrent reads of an unknown app make one query, and "not found" is cached', async () => {
+    const name = uniqueAppName('unknown');
+    const selectsBefore = selectsFrom('apps');
+
+    const answers = await Promise.all(Array.from({ length: 100 }, () => ok<{ app: null }>(client.gql(APP, { name }))));
+    expect(answers.every((answer) => answer.app === null)).toBe(true);
+    expect(selectsFrom('apps') - selectsBefore).toBe(1);
+
+    for (let i = 0; i < 20; i++) expect(await appOn(client, name)).toBeNull();
+    expect(selectsFrom('apps') - selectsBefore).toBe(1);
+  });
+
+  it('the writer reads its own write at once: settings, app state, and a registration after a cached "not found"', async () => {
+    const name = uniqueAppName('ryw');
+    expect(await appOn(client, name)).toBeNull();
+    expect(await settingsOn(client, name)).toBeNull();
+
+    await register(client, name);
+    expect((await appOn(client, name))!.state).toBe('REGISTERED');
+    expect(await settingsOn(client, name)).toMatchObject({ version: 1, values: {} });
+
+    for (const theme of ['light', 'dark', 'light']) {
+      const updated = await updateSettings(client, name, { theme });
+      expect(await settingsOn(client, name)).toEqual(updated);
+    }
+    await ok(client.gql(INSTALL, { name }));
+    expect((await appOn(client, name))!.state).toBe('INSTALLED');
+  });
+});

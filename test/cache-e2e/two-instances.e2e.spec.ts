@@ -1,0 +1,201 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { CacheNamespace } from '../../src/cache/cache-namespace';
+import { L2KeyLayout } from '../../src/cache/l2-key-layout';
+import { settingsCacheKey } from '../../src/settings/app-settings.snapshot';
+import { TcpProxy } from '../cache/support/tcp-proxy';
+import { createTestDatabase, TestDatabase } from '../support/database';
+import { describeWith, SERVICES, TEST_RABBITMQ_URL, TEST_REDIS_URL } from '../support/services';
+import { waitFor } from '../support/wait-for';
+import { appOn, INSTALL, ok, REDIS_DATABASE, register, settingsOn, statsIn, uniqueAppName, updateSettings, warmInL1 } from './support/queries';
+import { ServerProcess, TestVhost } from './support/server-process';
+
+/**
+ * Two AppServer processes — A and B — sharing one PostgreSQL database, one
+ * Redis and one RabbitMQ virtual host, as two instances behind a load
+ * balancer do. A change made through A must reach B's cache: B first holds
+ * the old value in its L1 (checked through its /health counters), then serves
+ * the new one. Redis is reached through a TCP proxy the test can cut.
+ */
+describeWith(['postgres', 'redis', 'rabbitmq'], 'The cache across two server processes (PostgreSQL + Redis + RabbitMQ)', () => {
+  let database: TestDatabase;
+  let vhost: TestVhost;
+  let redisProxy: TcpProxy;
+  let redis: Redis;
+  let a: ServerProcess;
+  let b: ServerProcess;
+  const layout = new L2KeyLayout('appserver:cache');
+
+  beforeAll(async () => {
+    [database, vhost, redisProxy] = await Promise.all([
+      createTestDatabase(),
+      TestVhost.create(),
+      TcpProxy.start(SERVICES.redis.host, SERVICES.redis.port),
+    ]);
+    redis = new Redis(`${TEST_REDIS_URL}/${REDIS_DATABASE.twoInstances}`);
+    const run = randomBytes(4).toString('hex');
+    const env = (instance: string): Record<string, string> => ({
+      APPSERVER_INSTANCE_ID: `cache-e2e-${instance}-${run}`,
+      APPSERVER_DATABASE_URL: database.url,
+      APPSERVER_REDIS_URL: `${redisProxy.url}/${REDIS_DATABASE.twoInstances}`,
+      APPSERVER_EVENTBUS_ENABLED: 'true',
+      APPSERVER_EVENTBUS_TEST_MODE: 'true',
+      // Without it each process would pick a random namespace of its own in test mode, and see none of the other's events.
+      APPSERVER_EVENTBUS_NAMESPACE: `cache-e2e-${run}`,
+      APPSERVER_RABBITMQ_URL: TEST_RABBITMQ_URL,
+      APPSERVER_RABBITMQ_VHOST: vhost.name,
+      APPSERVER_RABBITMQ_RETRY_DELAY: '50ms',
+    });
+    [a, b] = await Promise.all([ServerProcess.start('A', env('a')), ServerProcess.start('B', env('b'))]);
+    await Promise.all([a.loginAsAdmin(), b.loginAsAdmin()]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await redisProxy?.close();
+    await redis?.quit();
+    await vhost?.delete();
+    await database?.drop();
+  }, 60_000);
+
+  const statsOf = (server: ServerProcess, namespace: CacheNamespace) => async () => statsIn(await server.health(), namespace);
+  const warmSettings = (server: ServerProcess, name: string) =>
+    warmInL1(() => settingsOn(server, name), statsOf(server, 'settings'), `the settings of ${name} on ${server.name}`);
+  const warmApp = (server: ServerProcess, name: string) => warmInL1(() => appOn(server, name), statsOf(server, 'apps'), `app ${name} on ${server.name}`);
+
+  it('boots both with the cache on Redis and reports it on GET /health next to the bus', async () => {
+    for (const server of [a, b]) {
+      const health = await server.health();
+      expect(health).toMatchObject({ status: 'ok', bus: { transport: 'rabbitmq', consuming: true }, cache: { l2: 'ready', redisErrors: 0 } });
+      expect(Object.keys(health.cache.namespaces).sort()).toEqual(['apps', 'permissions', 'sessions', 'settings', 'users']);
+    }
+  });
+
+  it('a setting warmed on B and updated through A: A reads its write at once, B serves the new value', async () => {
+    const name = uniqueAppName('settings');
+    await register(a, name);
+    await updateSettings(a, name, { theme: 'light' });
+    await warmSettings(a, name);
+    await warmSettings(b, name);
+    expect((await settingsOn(b, name))!.values).toEqual({ theme: 'light' });
+
+    const updated = await updateSettings(a, name, { theme: 'dark' });
+
+    expect(updated).toMatchObject({ values: { theme: 'dark' }, version: 3 });
+    expect(await settingsOn(a, name)).toEqual(updated); // no waiting: the writer dropped its entry before answering
+    await waitFor(async () => (await settingsOn(b, name))!.values.theme === 'dark', 'B to serve the new value');
+    expect(await settingsOn(b, name)).toEqual(updated);
+  });
+
+  it('an app warmed on B and installed through A: B serves the new state', async () => {
+    const name = uniqueAppName('app');
+    await register(a, name);
+    await warmApp(b, name);
+    expect((await appOn(b, name))!.state).toBe('REGISTERED');
+
+    const installed = (await ok<{ installApp: { state: string; installedAt: string } }>(a.gql(INSTALL, { name }))).installApp;
+
+    expect(installed.state).toBe('INSTALLED');
+    expect(await appOn(a, name)).toMatchObject({ state: 'INSTALLED', installedAt: installed.installedAt });
+    await waitFor(async () => (await appOn(b, name))!.state === 'INSTALLED', 'B to serve the new state');
+    expect((await appOn(b, name))!.installedAt).toBe(installed.installedAt);
+  });
+
+  it('"not found" cached on B for an app and its settings: once A registers the app, B serves both', async () => {
+    const name = uniqueAppName('late');
+    await warmApp(b, name);
+    await warmSettings(b, name);
+    expect(await appOn(b, name)).toBeNull();
+    expect(await settingsOn(b, name)).toBeNull();
+
+    // No schema: no settings.registered either; app.registered alone must drop both cached "not found"s.
+    await register(a, name, null);
+
+    await waitFor(async () => (await appOn(b, name)) !== null, 'B to serve the registered app');
+    await waitFor(async () => (await settingsOn(b, name)) !== null, 'B to serve its settings');
+    expect(await settingsOn(b, name)).toMatchObject({ appName: name, values: {}, version: 1 });
+  });
+
+  it('with Redis cut mid-test both keep answering correctly, and when it returns no entry written before serves', async () => {
+    const warmedOnBoth = uniqueAppName('redis-down');
+    const onlyInRedis = uniqueAppName('redis-stale');
+    for (const name of [warmedOnBoth, onlyInRedis]) {
+      await register(a, name);
+      await updateSettings(a, name, { theme: 'light' });
+    }
+    await warmSettings(a, warmedOnBoth);
+    await warmSettings(b, warmedOnBoth);
+    // Read on A only: an entry in Redis that B has never had in its L1.
+    await warmSettings(a, onlyInRedis);
+    const staleEntry = layout.entry('settings', settingsCacheKey(onlyInRedis));
+    expect(await redis.get(staleEntry)).toContain('"light"');
+    const errorsBefore = (await a.health()).cache.redisErrors;
+
+    await redisProxy.cut();
+
+    // Both answer from L1 right away, then from the database once A's change drops the entries.
+    expect((await settingsOn(b, warmedOnBoth))!.values).toEqual({ theme: 'light' });
+    expect((await updateSettings(a, warmedOnBoth, { theme: 'dark' })).values).toEqual({ theme: 'dark' });
+    expect((await settingsOn(a, warmedOnBoth))!.values).toEqual({ theme: 'dark' });
+    await waitFor(async () => (await settingsOn(b, warmedOnBoth))!.values.theme === 'dark', 'B to serve the change made while Redis is down');
+    expect((await updateSettings(a, warmedOnBoth, { pageSize: 25 })).values).toEqual({ theme: 'dark', pageSize: 25 });
+    await waitFor(async () => (await settingsOn(b, warmedOnBoth))!.values.pageSize === 25, 'B to serve a second change');
+    // A's invalidation of the other app cannot reach Redis either: its old entry stays there.
+    expect((await updateSettings(a, onlyInRedis, { theme: 'dark' })).values).toEqual({ theme: 'dark' });
+    expect(await redis.get(staleEntry)).toContain('"light"');
+
+    for (const server of [a, b]) {
+      const health = await server.health();
+      expect(health).toMatchObject({ status: 'ok', cache: { l2: 'unavailable' } });
+    }
+    expect((await a.health()).cache.redisErrors).toBeGreaterThan(errorsBefore);
+
+    await redisProxy.restore();
+    await waitFor(async () => (await a.health()).cache.l2 === 'ready' && (await b.health()).cache.l2 === 'ready', 'both to use Redis again');
+
+    // B has never held this app's settings: its L1 misses and it asks Redis, where the pre-outage entry still sits.
+    expect(await redis.get(staleEntry)).toContain('"light"');
+    const before = await statsOf(b, 'settings')();
+    expect((await settingsOn(b, onlyInRedis))!.values).toEqual({ theme: 'dark' });
+    const after = await statsOf(b, 'settings')();
+    expect(after.l2Hits).toBe(before.l2Hits);
+    expect(after.loads).toBe(before.loads + 1);
+    // And the caches work as before: a change through A reaches B.
+    await updateSettings(a, warmedOnBoth, { theme: 'light' });
+    await waitFor(async () => (await settingsOn(b, warmedOnBoth))!.values.theme === 'light', 'B to serve a change made after Redis returned');
+  });
+
+  it('with the bus connection cut, B empties its L1 when it reconnects and serves what changed meanwhile', async () => {
+    const changed = uniqueAppName('bus-changed');
+    const untouched = uniqueAppName('bus-untouched');
+    for (const name of [changed, untouched]) {
+      await register(a, name);
+      await updateSettings(a, name, { theme: 'light' });
+    }
+    // Let the set-up's own events reach B first: one arriving after the warm-up would drop the entries itself.
+    await sleep(250);
+    for (const name of [changed, untouched]) await warmSettings(b, name);
+    await warmApp(b, changed);
+    const flushesBefore = (await b.health()).cache.l1FlushesAfterReconnect;
+
+    await vhost.closeAllConnections();
+    // The change commits with its event in the outbox; the relay publishes it once A is connected again.
+    expect((await updateSettings(a, changed, { theme: 'dark' })).values).toEqual({ theme: 'dark' });
+    expect((await ok<{ installApp: { state: string } }>(a.gql(INSTALL, { name: changed }))).installApp.state).toBe('INSTALLED');
+    expect((await settingsOn(a, changed))!.values).toEqual({ theme: 'dark' });
+
+    await waitFor(async () => (await b.health()).cache.l1FlushesAfterReconnect > flushesBefore, 'B to reconnect and empty its L1', { timeoutMs: 30_000 });
+    await waitFor(async () => (await settingsOn(b, changed))!.values.theme === 'dark', 'B to serve the changed settings');
+    await waitFor(async () => (await appOn(b, changed))!.state === 'INSTALLED', 'B to serve the new state');
+
+    // Nothing dropped the untouched app's entry but the flush: B now has to ask Redis for it (and finds it there).
+    const before = await statsOf(b, 'settings')();
+    expect((await settingsOn(b, untouched))!.values).toEqual({ theme: 'light' });
+    const after = await statsOf(b, 'settings')();
+    expect(after.l1Misses).toBe(before.l1Misses + 1);
+    expect(after.l2Hits).toBe(before.l2Hits + 1);
+    expect(after.loads).toBe(before.loads);
+    await waitFor(async () => (await b.health()).bus.consuming, 'B to consume again');
+  });
+});
