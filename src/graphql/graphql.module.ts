@@ -4,12 +4,27 @@ import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { GraphQLModule as NestGraphQLModule } from '@nestjs/graphql';
 import type { Request } from 'express';
+import type { Context as WsContext } from 'graphql-ws';
+import type { WebSocket } from 'ws';
+import { UserPrincipal } from '../common/principal';
 import { SessionAuthenticator } from '../sessions/session-authenticator';
 import { CorrelationMiddleware } from './correlation.middleware';
 import { depthLimit } from './depth-limit.rule';
 import { formatGraphQLError } from './format-error';
 import { GraphqlContext } from './graphql-context';
 import { createValidationPipe } from './validation.pipe';
+import { WebSocketCloseCodes, WebSocketConnections } from './websocket-connections';
+import { WebSocketConnectionsModule } from './websocket-connections.module';
+
+/** What graphql-ws keeps per socket: the socket itself and, once authenticated at connect, its principal. */
+interface SocketExtra {
+  readonly socket: WebSocket;
+  principal?: UserPrincipal;
+}
+
+/** graphql-ws hands Nest's hooks an untyped `extra`; this names what it holds here. */
+type SocketContext = WsContext<Record<string, unknown> | undefined, unknown>;
+const extraOf = (ctx: SocketContext) => ctx.extra as SocketExtra;
 
 /** Deepest operation the API accepts (the contract's deepest useful query is 3). */
 export const MAX_QUERY_DEPTH = 10;
@@ -25,8 +40,9 @@ export const MAX_QUERY_DEPTH = 10;
   imports: [
     NestGraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
-      inject: [SessionAuthenticator],
-      useFactory: (authenticator: SessionAuthenticator) => ({
+      imports: [WebSocketConnectionsModule],
+      inject: [SessionAuthenticator, WebSocketConnections],
+      useFactory: (authenticator: SessionAuthenticator, connections: WebSocketConnections) => ({
         autoSchemaFile: join(process.cwd(), 'schema.gql'),
         sortSchema: true,
         path: '/graphql',
@@ -35,12 +51,34 @@ export const MAX_QUERY_DEPTH = 10;
         includeStacktraceInErrorResponses: false,
         formatError: formatGraphQLError,
         validationRules: [depthLimit(MAX_QUERY_DEPTH)],
-        // HTTP only: a WebSocket operation has no request; its principal is resolved once, when the socket connects,
-        // with authenticator.authenticateAuthorization(connectionParams.authorization), into the same field.
-        context: async ({ req }: { req?: Request }): Promise<GraphqlContext> => ({
-          req,
-          principal: req ? await authenticator.authenticateAuthorization(req.headers.authorization) : null,
-        }),
+        subscriptions: {
+          // The graphql-ws protocol (graphql-transport-ws), as Apollo Client's GraphQLWsLink speaks it, on /graphql.
+          'graphql-ws': {
+            path: '/graphql',
+            // Authenticated once, at connect; a session ended later closes the socket (WebSocketConnections).
+            onConnect: async (ctx: SocketContext) => {
+              const extra = extraOf(ctx);
+              const principal = await authenticator.authenticateAuthorization(ctx.connectionParams?.authorization);
+              if (!principal) {
+                extra.socket.close(WebSocketCloseCodes.UNAUTHORIZED, 'Unauthorized: missing, invalid or expired token');
+                return false;
+              }
+              extra.principal = principal;
+              connections.add(principal.sessionId, extra.socket);
+              return true;
+            },
+            onClose: (ctx: SocketContext) => {
+              const extra = extraOf(ctx);
+              if (extra.principal) connections.remove(extra.principal.sessionId, extra.socket);
+            },
+          },
+        },
+        // HTTP: the principal of each request from its bearer token. WebSocket: the one established at connect.
+        context: async (input: { req?: Request; extra?: SocketExtra }): Promise<GraphqlContext> => {
+          if (input.extra?.socket) return { principal: input.extra.principal ?? null, socket: input.extra.socket };
+          const { req } = input;
+          return { req, principal: req ? await authenticator.authenticateAuthorization(req.headers.authorization) : null };
+        },
       }),
     }),
   ],

@@ -4,6 +4,7 @@ import { createAppServer } from '../../src/app-server';
 import { loadConfig } from '../../src/config/load-config';
 import { EventBus } from '../../src/event-bus/event-bus';
 import { AnyEventEnvelope } from '../../src/event-bus/event-envelope';
+import { DatabaseModuleOptions } from '../../src/database/database-module.options';
 import { InMemoryBroker } from '../../src/event-bus/transports/in-memory-broker';
 import { SessionsModuleOptions } from '../../src/sessions/sessions-module.options';
 import { TEST_RABBITMQ_URL } from './services';
@@ -20,6 +21,8 @@ export interface ServerOptions {
   /** Shared by every server of one test, the way instances share a broker. */
   readonly namespace: string;
   readonly databaseUrl?: string;
+  /** Without databaseUrl: where the embedded database lives (e.g. `{ embeddedFile: ':memory:' }` for a server needing no services). */
+  readonly database?: DatabaseModuleOptions;
   readonly inMemoryBroker?: InMemoryBroker;
   readonly env?: Record<string, string>;
   /** Session lifetime, sweeping and login throttling (AppModuleOptions.sessions). */
@@ -70,6 +73,7 @@ export class RunningServer {
       logger: options.logger ?? (process.env.TEST_LOGS ? undefined : false),
       eventBus: { namespace: options.namespace, inMemoryBroker: options.inMemoryBroker },
       sessions: options.sessions,
+      database: options.database,
     });
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
