@@ -1,0 +1,138 @@
+/**
+ * Server child processes for bench:subscriptions: AppServer (src/main.ts) or
+ * the bare graphql-ws peer, each started with --expose-gc and the memory
+ * probe preloaded, so both are measured alike: RSS and CPU from /proc, the
+ * heap after a full GC from the probe (asked over the IPC channel).
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { sleep } from './stats';
+
+const ROOT = join(__dirname, '..', '..');
+/** Output kept per process (the tail), for the report of warnings and errors. */
+const MAX_OUTPUT = 2_000_000;
+
+export interface MemoryReport {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+  readonly gc: boolean;
+}
+
+const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** A free loopback port (the OS picks it; the child binds it right after). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export class BenchServer {
+  private output = '';
+  private memoryWaiters: Array<(report: MemoryReport) => void> = [];
+
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {
+    child.stdout?.on('data', (chunk: Buffer) => this.keep(chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => this.keep(chunk.toString()));
+    child.on('message', (message: { memory?: MemoryReport }) => {
+      if (message?.memory) for (const resolve of this.memoryWaiters.splice(0)) resolve(message.memory);
+    });
+  }
+
+  /** Starts `script` (relative to the repository root) with `env` and waits for GET /health. */
+  static async start(name: string, script: string, env: Record<string, string>, port: number): Promise<BenchServer> {
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '-r', 'ts-node/register/transpile-only', '-r', './scripts/bench/memory-probe.ts', script],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
+    );
+    const server = new BenchServer(name, child, `http://127.0.0.1:${port}`);
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}) while starting:\n${server.output}`);
+      try {
+        if ((await fetch(`${server.url}/health`)).ok) return server;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) {
+        await server.stop();
+        throw new Error(`${name} did not become healthy within 90 s:\n${server.output}`);
+      }
+      await sleep(150);
+    }
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get logs(): string {
+    return this.output;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** VmRSS from /proc, in bytes. */
+  rssBytes(): number {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+    if (!match) throw new Error(`No VmRSS in /proc/${this.pid}/status`);
+    return Number(match[1]) * 1024;
+  }
+
+  /** utime + stime so far, in ms (from /proc/<pid>/stat). */
+  cpuMs(): number {
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  }
+
+  /** Full GC in the child, then its process.memoryUsage() (RSS read after the GC, too). */
+  async collectAndMeasure(): Promise<MemoryReport> {
+    const report = new Promise<MemoryReport>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no memory report within 10 s`)), 10_000);
+      this.memoryWaiters.push((value) => {
+        clearTimeout(timer);
+        resolve(value);
+      });
+    });
+    this.child.send('memory');
+    return report;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
+  async stop(graceMs = 15_000): Promise<void> {
+    if (!this.running) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private keep(text: string): void {
+    this.output += text;
+    if (this.output.length > MAX_OUTPUT) this.output = this.output.slice(-MAX_OUTPUT);
+  }
+}
