@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { EntityManager, QueryFailedError } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { CacheService } from '../cache/cache.service';
 import { NamespacedCache } from '../cache/namespaced-cache';
 import { BadUserInputError, ConflictError, NotFoundError } from '../common/app-errors';
+import { isUniqueViolation } from '../database/unique-violation';
 import { UnitOfWork } from '../database/unit-of-work';
 import { Outbox } from '../outbox/outbox';
 import { SettingsSchemaValidator } from '../settings/settings-schema.validator';
@@ -95,7 +96,7 @@ export class AppsService {
       });
     } catch (error) {
       // Two instances registering one name at once: the unique index decides, the loser gets the same CONFLICT.
-      if (error instanceof QueryFailedError && isUniqueViolation(error)) {
+      if (isUniqueViolation(error)) {
         // From the database: this instance may still hold a cached "not found" until app.registered arrives.
         const winner = await this.loadByName(input.name);
         if (winner) throw this.alreadyRegistered(winner);
@@ -174,9 +175,4 @@ export class AppsService {
       currentState: existing.state,
     });
   }
-}
-
-function isUniqueViolation(error: QueryFailedError): boolean {
-  const driverError = error.driverError as { code?: string; message?: string } | undefined;
-  return driverError?.code === '23505' || /UNIQUE constraint failed/i.test(driverError?.message ?? error.message);
 }
