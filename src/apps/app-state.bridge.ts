@@ -14,7 +14,9 @@ export interface AppStateChangedPayload {
 export interface AppStateSubscriberOptions {
   /** Only these apps; every app when undefined. */
   readonly appNames?: readonly string[];
-  /** Whether this client may read `appName` (checked once per event and client, after the filter). */
+  /** Who the client is: clients with the same key share one `canRead` answer per event. */
+  readonly principalKey: string;
+  /** Whether this client may read `appName` (asked once per event and principal, after the filter). */
   readonly canRead: (appName: string) => boolean | Promise<boolean>;
   /** The client fell too far behind: disconnect it. */
   readonly onOverflow: () => void;
@@ -22,6 +24,7 @@ export interface AppStateSubscriberOptions {
 
 interface Subscriber {
   readonly appNames?: ReadonlySet<string>;
+  readonly principalKey: string;
   readonly canRead: AppStateSubscriberOptions['canRead'];
   readonly stream: BoundedStream<AppStateChangedPayload>;
 }
@@ -35,6 +38,9 @@ const STATE_OF: Record<EnvelopeFor<'app.*'>['type'], AppState> = {
 
 /** Changes a client may have queued before it counts as too slow and is disconnected. */
 export const CLIENT_BUFFER_CAPACITY = 100;
+
+/** Clients served between yields to the event loop, so a fan-out to thousands never stalls other requests. */
+const FAN_OUT_SLICE = 256;
 
 /**
  * Bridges `app.*` events to the `appStateChanged` subscription. Each instance
@@ -57,6 +63,7 @@ export class AppStateBridge {
   subscribe(options: AppStateSubscriberOptions): AsyncIterableIterator<AppStateChangedPayload> {
     const subscriber: Subscriber = {
       appNames: options.appNames ? new Set(options.appNames) : undefined,
+      principalKey: options.principalKey,
       canRead: options.canRead,
       stream: new BoundedStream<AppStateChangedPayload>(CLIENT_BUFFER_CAPACITY, options.onOverflow, () => this.subscribers.delete(subscriber)),
     };
@@ -75,9 +82,17 @@ export class AppStateBridge {
     const interested = [...this.subscribers].filter((s) => !s.appNames || s.appNames.has(event.data.appName));
     if (interested.length === 0) return;
     const payload: AppStateChangedPayload = { appStateChanged: await this.toModel(event) };
-    for (const subscriber of interested) {
-      const allowed = subscriber.canRead(event.data.appName);
+    // Many sockets often share one user (tabs, devices): ask the permission checker once per user, not per socket.
+    const verdicts = new Map<string, boolean | Promise<boolean>>();
+    for (let i = 0; i < interested.length; i++) {
+      const subscriber = interested[i];
+      let allowed = verdicts.get(subscriber.principalKey);
+      if (allowed === undefined) {
+        allowed = subscriber.canRead(event.data.appName);
+        verdicts.set(subscriber.principalKey, allowed);
+      }
       if (allowed === true || (allowed !== false && (await allowed))) subscriber.stream.push(payload);
+      if ((i + 1) % FAN_OUT_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
