@@ -16,9 +16,10 @@
  *     costs one round, not a whole scenario. BENCH_CONNECTIONS (default 50).
  *
  * Requests are sent as the admin every server creates at boot (GraphQL needs
- * a session): each one also costs the server a session lookup, the same in
- * every scenario, the trivial query included; a `{ __typename }` without a
- * session is printed for scale.
+ * a session): each one also costs the server a session lookup, which goes
+ * through the same cache as the settings — from L1 in the L1 scenario (and
+ * for the trivial query), from Redis with L2 only, from PostgreSQL with the
+ * cache off; a `{ __typename }` without a session is printed for scale.
  *
  * The servers run in child processes (src/main.ts; scripts/bench/cache-bench-server.ts
  * for the options that have no environment variable); in (b) only the one
@@ -115,7 +116,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       `bench:cache — PostgreSQL + Redis + RabbitMQ on this machine (${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}), ` +
         `servers in child processes; run ${run}\n` +
-        'Every GraphQL request carries the admin session token, which the server looks up in PostgreSQL on each request.\n\n',
+        'Every GraphQL request carries the admin session token; the server looks its session up through the same cache as the settings ' +
+        '(L1, Redis only, or PostgreSQL with the cache off).\n\n',
     );
     const [a, b] = await Promise.all([
       track(startServerProcess({ ...common, APPSERVER_REDIS_URL: REDIS_URL, APPSERVER_INSTANCE_ID: `bench-cache-a-${run}` }, await freePort())),

@@ -8,9 +8,9 @@ export interface Grant {
 
 /**
  * Where the PermissionChecker gets a subject's grants. The one seam to put a
- * cache behind: provide another `GrantLoader` (e.g. one that wraps
+ * cache behind: PermissionsModule provides CachingGrantLoader, which wraps
  * `DatabaseGrantLoader` with the `permissions` cache namespace under
- * `grantsCacheKey(subject)`, dropped by `permission.invalidate`).
+ * `grantsCacheKey(subject)`, dropped by `permission.invalidate`.
  */
 export abstract class GrantLoader {
   abstract loadGrants(subject: PermissionSubject): Promise<readonly Grant[]>;

@@ -4,10 +4,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { EventSourceAuthorizer } from '../event-bus/event-source-authorizer';
 import { AccessGuard } from './access.guard';
 import { AppEventSourceAuthorizer } from './app-event-source.authorizer';
+import { CachingGrantLoader } from './caching-grant.loader';
 import { DatabaseGrantLoader } from './database-grant.loader';
 import { GrantLoader } from './grant-loader';
 import { PermissionChecker } from './permission-checker';
 import { PermissionGrantEntity } from './permission-grant.entity';
+import { PermissionsCacheInvalidator } from './permissions-cache.invalidator';
 import { PermissionsResolver } from './permissions.resolver';
 import { PermissionsService } from './permissions.service';
 
@@ -25,10 +27,14 @@ import { PermissionsService } from './permissions.service';
     PermissionsService,
     PermissionsResolver,
     PermissionChecker,
-    { provide: GrantLoader, useClass: DatabaseGrantLoader },
+    DatabaseGrantLoader,
+    CachingGrantLoader,
+    // The checker reads grants through the cache; writers drop them through CachingGrantLoader.dropCached.
+    { provide: GrantLoader, useExisting: CachingGrantLoader },
+    PermissionsCacheInvalidator,
     { provide: EventSourceAuthorizer, useClass: AppEventSourceAuthorizer },
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [PermissionChecker, GrantLoader, EventSourceAuthorizer],
+  exports: [PermissionChecker, GrantLoader, CachingGrantLoader, EventSourceAuthorizer],
 })
 export class PermissionsModule {}

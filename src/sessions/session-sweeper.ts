@@ -3,6 +3,7 @@ import { IsNull, LessThanOrEqual } from 'typeorm';
 import { SYSTEM_ACTOR } from '../common/principal';
 import { UnitOfWork } from '../database/unit-of-work';
 import { Outbox } from '../outbox/outbox';
+import { SessionCache } from './session-cache';
 import { SessionEntity } from './session.entity';
 import { SessionEvents } from './session.events';
 import { ResolvedSessionsOptions, SESSIONS_MODULE_OPTIONS } from './sessions-module.options';
@@ -27,6 +28,7 @@ export class SessionSweeper implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly unitOfWork: UnitOfWork,
     private readonly outbox: Outbox,
+    private readonly cache: SessionCache,
     @Inject(SESSIONS_MODULE_OPTIONS) private readonly options: ResolvedSessionsOptions,
   ) {}
 
@@ -67,15 +69,15 @@ export class SessionSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private sweepBatch(now: Date): Promise<{ candidates: number; ended: number }> {
-    return this.unitOfWork.run(async (tx) => {
+  private async sweepBatch(now: Date): Promise<{ candidates: number; ended: number }> {
+    const { candidates, ended } = await this.unitOfWork.run(async (tx) => {
       const expired = await tx.find(SessionEntity, {
         select: { id: true, userId: true },
         where: { endedAt: IsNull(), expiresAt: LessThanOrEqual(now) },
         order: { expiresAt: 'ASC' },
         take: BATCH,
       });
-      let ended = 0;
+      const ended: Array<{ id: string; userId: string }> = [];
       for (const { id, userId } of expired) {
         const result = await tx
           .createQueryBuilder()
@@ -85,9 +87,12 @@ export class SessionSweeper implements OnApplicationBootstrap, OnModuleDestroy {
           .execute();
         if ((result.affected ?? 0) === 0) continue;
         await this.outbox.record(tx, SessionEvents.EXPIRED, { sessionId: id, userId });
-        ended++;
+        ended.push({ id, userId });
       }
       return { candidates: expired.length, ended };
     });
+    // Committed. Cached states expire with their sessions anyway (SessionCache.state); dropped all the same, as by every other end of a session.
+    await Promise.all(ended.map(({ id, userId }) => this.cache.dropSession(userId, id)));
+    return { candidates, ended: ended.length };
   }
 }

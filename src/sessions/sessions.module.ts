@@ -3,8 +3,10 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { UsersModule } from '../users/users.module';
 import { LoginThrottle } from './login-throttle';
 import { SessionAuthenticator } from './session-authenticator';
+import { SessionCache } from './session-cache';
 import { SessionEntity } from './session.entity';
 import { SessionSweeper } from './session-sweeper';
+import { SessionsCacheInvalidator } from './sessions-cache.invalidator';
 import { SessionsResolver } from './sessions.resolver';
 import { SessionsService } from './sessions.service';
 import { ResolvedSessionsOptions, resolveSessionsOptions, SESSIONS_MODULE_OPTIONS, SessionsModuleOptions } from './sessions-module.options';
@@ -31,10 +33,13 @@ export class SessionsModule {
         },
         SessionsService,
         SessionsResolver,
+        SessionCache,
         SessionAuthenticator,
         SessionSweeper,
+        SessionsCacheInvalidator,
       ],
-      exports: [SessionAuthenticator, SessionSweeper],
+      // SessionCache: UsersService drops a changed user's sessions with it (it comes through this global export: this module imports UsersModule).
+      exports: [SessionAuthenticator, SessionSweeper, SessionCache],
     };
   }
 }

@@ -13,6 +13,7 @@ import { PasswordHasher } from '../users/password-hasher';
 import { UserEntity } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { LoginThrottle } from './login-throttle';
+import { SessionCache } from './session-cache';
 import { SessionEntity } from './session.entity';
 import { SessionEvents, SessionRevocationReason } from './session.events';
 import { hashSessionToken, newSessionToken } from './session-token';
@@ -31,7 +32,14 @@ export const INVALID_CREDENTIALS = 'Invalid email or password';
 /** The permission to end someone else's session (one's own needs none); checked on the session owner's user id. */
 export const REVOKE_SESSIONS_ACTION = 'sessions.revoke';
 
-/** Sessions: login, logout, revocation, and their events. Expiry is the SessionSweeper's. */
+/**
+ * Sessions: login, logout, revocation, and their events. Expiry is the SessionSweeper's.
+ *
+ * Whatever ends a session drops its cached state (SessionCache) once the
+ * transaction has committed and before answering, so this instance refuses
+ * the token from the very next request on; the other instances drop it when
+ * `session.revoked` arrives (SessionsCacheInvalidator).
+ */
 @Injectable()
 export class SessionsService {
   constructor(
@@ -41,6 +49,7 @@ export class SessionsService {
     private readonly hasher: PasswordHasher,
     private readonly throttle: LoginThrottle,
     private readonly checker: PermissionChecker,
+    private readonly cache: SessionCache,
     @Inject(SESSIONS_MODULE_OPTIONS) private readonly options: ResolvedSessionsOptions,
   ) {}
 
@@ -75,7 +84,10 @@ export class SessionsService {
   /** Ends the session the principal came with; false for a principal without one (an app). */
   async logout(principal: Principal): Promise<boolean> {
     if (principal.kind !== 'user') return false;
-    return this.unitOfWork.run((tx) => this.end(tx, { id: principal.sessionId, userId: principal.userId }, 'logout', principal.userId));
+    const session = { id: principal.sessionId, userId: principal.userId };
+    const ended = await this.unitOfWork.run((tx) => this.end(tx, session, 'logout', principal.userId));
+    await this.dropCachedSession(session);
+    return ended;
   }
 
   /**
@@ -89,7 +101,9 @@ export class SessionsService {
     if (!own && !(await this.checker.isAllowed(principal, REVOKE_SESSIONS_ACTION, session.userId))) {
       throw new ForbiddenError(`Permission "${REVOKE_SESSIONS_ACTION}" on "${session.userId}" is required to end another user's session`);
     }
-    return this.unitOfWork.run((tx) => this.end(tx, session, 'revoked', actorOf(principal)));
+    const ended = await this.unitOfWork.run((tx) => this.end(tx, session, 'revoked', actorOf(principal)));
+    await this.dropCachedSession(session);
+    return ended;
   }
 
   /** The user's sessions that are open and not expired, newest first. */
@@ -106,10 +120,23 @@ export class SessionsService {
   @OnEvent('user.deleted', { group: 'sessions.revoke-on-user-deleted' })
   async revokeSessionsOfDeletedUser(event: EnvelopeFor<'user.deleted'>): Promise<void> {
     const { userId, deletedBy } = event.data;
-    await this.unitOfWork.run(async (tx) => {
+    const ended = await this.unitOfWork.run(async (tx) => {
       const open = await tx.find(SessionEntity, { select: { id: true, userId: true }, where: { userId, endedAt: IsNull() } });
       for (const session of open) await this.end(tx, session, 'user-deleted', deletedBy ?? SYSTEM_ACTOR);
+      return open;
     });
+    // Like every other end of a session (the deletion itself dropped them already, and without the user row none can be cached as open again).
+    await Promise.all(ended.map((session) => this.dropCachedSession(session)));
+  }
+
+  /**
+   * Drops the cached state of a session that has just ended. Called after the
+   * commit (a reader in between would cache the open session again), and
+   * also when `end` changed nothing: then another request, instance or the
+   * sweeper ended it, and this instance may not have had the event yet.
+   */
+  private dropCachedSession(session: Pick<SessionEntity, 'id' | 'userId'>): Promise<void> {
+    return this.cache.dropSession(session.userId, session.id);
   }
 
   /**

@@ -7,7 +7,7 @@ import { CreateUserInput } from './dto/create-user.input';
 import { UpdateUserArgs } from './dto/update-user.args';
 import { UserIdArgs } from './dto/user-id.args';
 import { UserModel } from './dto/user.model';
-import { UserEntity } from './user.entity';
+import { UserProfile } from './user.snapshot';
 import { UsersService } from './users.service';
 
 @Resolver(() => UserModel)
@@ -48,6 +48,6 @@ export class UsersResolver {
   }
 }
 
-export function toUserModel(user: UserEntity): UserModel {
+export function toUserModel(user: UserProfile): UserModel {
   return { id: user.id, email: user.email, displayName: user.displayName, role: user.role, createdAt: user.createdAt, updatedAt: user.updatedAt };
 }

@@ -1,20 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { CacheService } from '../cache/cache.service';
+import { NamespacedCache } from '../cache/namespaced-cache';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../common/app-errors';
 import { actorOf, Principal, SYSTEM_ACTOR } from '../common/principal';
 import { isUniqueViolation } from '../database/unique-violation';
 import { UnitOfWork } from '../database/unit-of-work';
 import { Outbox } from '../outbox/outbox';
+import { CachingGrantLoader } from '../permissions/caching-grant.loader';
 import { subjectInvalidationPattern } from '../permissions/permission-cache-keys';
 import { PermissionEvents } from '../permissions/permission.events';
 import { SubjectType } from '../permissions/subject-type';
+import { SessionCache } from '../sessions/session-cache';
 import { CreateUserInput } from './dto/create-user.input';
 import { UpdateUserInput } from './dto/update-user.input';
 import { normalizeEmail } from './email';
 import { PasswordHasher } from './password-hasher';
 import { passwordProblem } from './password-policy';
 import { UserEntity } from './user.entity';
+import { fromUserSnapshot, toUserSnapshot, userCacheKey, UserProfile, UserSnapshot } from './user.snapshot';
 import { UserEvents } from './user.events';
 import { UserRole } from './user-role';
 
@@ -27,19 +32,51 @@ type UpdatedField = 'email' | 'displayName' | 'password' | 'role';
  * Beyond the operation's permission, changes that could take over an admin
  * (making one, changing or deleting one) need an admin, and the last admin
  * can be neither demoted nor deleted.
+ *
+ * `findById` reads through the `users` cache namespace (without the password
+ * hash); lookups by email — login — go to the database. A user's changes
+ * reach three namespaces, and once committed, before answering, this service
+ * drops all three on this instance's L1 and in Redis (read-your-writes): the
+ * user (`users`), the states of their sessions (`sessions`: the principal
+ * carries email and role) and, when the role changed or the user is gone,
+ * their grants (`permissions`). Every instance drops them again when
+ * `user.updated`/`user.deleted` (UsersCacheInvalidator,
+ * SessionsCacheInvalidator) and `permission.invalidate`
+ * (PermissionsCacheInvalidator) arrive.
  */
 @Injectable()
 export class UsersService {
   private readonly logger = new Logger(UsersService.name);
+  private readonly cache: NamespacedCache<UserSnapshot>;
 
   constructor(
     private readonly unitOfWork: UnitOfWork,
     private readonly outbox: Outbox,
     private readonly hasher: PasswordHasher,
-  ) {}
+    // Both from global modules (SessionsModule imports this one, so its cache comes through the global export, not an import).
+    private readonly sessions: SessionCache,
+    private readonly grants: CachingGrantLoader,
+    cache: CacheService,
+  ) {
+    this.cache = cache.namespace<UserSnapshot>('users');
+  }
 
-  findById(id: string): Promise<UserEntity | null> {
-    return this.unitOfWork.read((manager) => manager.findOneBy(UserEntity, { id }));
+  /** The user with this id, without the password hash, or null; through the cache (an unknown id is cached as "not found" for a short while). */
+  async findById(id: string): Promise<UserProfile | null> {
+    const snapshot = await this.cache.getOrLoad(userCacheKey(id), async () => {
+      const user = await this.loadById(id);
+      return user && toUserSnapshot(user);
+    });
+    return snapshot && fromUserSnapshot(snapshot);
+  }
+
+  /**
+   * Drops the cached user from this instance's L1 and from Redis (only the
+   * `users` namespace: see dropCachedIdentity for a writer's whole job).
+   * Never fails (see NamespacedCache).
+   */
+  dropCachedUser(id: string): Promise<void> {
+    return this.cache.invalidate(userCacheKey(id));
   }
 
   /** `email` in any case; it is normalized first. */
@@ -75,30 +112,35 @@ export class UsersService {
   }
 
   async update(id: string, input: UpdateUserInput, by: Principal): Promise<UserEntity> {
-    const current = await this.findById(id);
+    // From the database, not the cache: checking a password change needs the hash.
+    const current = await this.loadById(id);
     if (!current) throw notFound(id);
     await this.checkMayUpdate(current, input, by);
     const passwordHash = input.password === undefined ? undefined : await this.hashChecked(input.password, 'input.password');
+    let outcome: { user: UserEntity; changed: UpdatedField[] };
     try {
-      return await this.unitOfWork.run(async (tx) => {
+      outcome = await this.unitOfWork.run(async (tx) => {
         const user = await tx.findOneBy(UserEntity, { id });
         if (!user) throw notFound(id);
         const changes = this.changesOf(user, input, passwordHash);
         const changed = (['email', 'displayName', 'role'] as const).filter((field) => changes[field] !== undefined) as UpdatedField[];
         if (changes.passwordHash !== undefined) changed.push('password');
-        if (changed.length === 0) return user;
+        if (changed.length === 0) return { user, changed };
         if (changes.role === UserRole.USER) await this.assertNotLastAdmin(tx, user);
         const next: UserEntity = { ...user, ...changes, updatedAt: new Date() };
         await tx.update(UserEntity, { id }, { ...changes, updatedAt: next.updatedAt });
         await this.outbox.record(tx, UserEvents.UPDATED, { userId: id, changedFields: changed, updatedBy: actorOf(by) });
         // A role is a permission: whatever any instance cached about this user's rights is stale now.
         if (changes.role !== undefined) await this.recordPermissionsChanged(tx, id, 'role-changed', actorOf(by));
-        return next;
+        return { user: next, changed };
       });
     } catch (error) {
       if (isUniqueViolation(error)) throw emailTaken();
       throw error;
     }
+    // Committed: drop what the change made stale before answering, so the caller's next request sees it.
+    if (outcome.changed.length > 0) await this.dropCachedIdentity(id, { grants: outcome.changed.includes('role') });
+    return outcome.user;
   }
 
   async delete(id: string, by: Principal): Promise<void> {
@@ -111,10 +153,13 @@ export class UsersService {
       }
       await tx.delete(UserEntity, { id });
       // Their sessions and grants go in reaction to user.deleted (sessions and permissions domains);
-      // meanwhile their token no longer authenticates, since authentication needs the user row.
+      // meanwhile their token no longer authenticates: a session's state loads as null without the
+      // user row, and the cached states are dropped below (here) and on user.deleted (everywhere).
       await this.outbox.record(tx, UserEvents.DELETED, { userId: id, deletedBy: actorOf(by) });
       await this.recordPermissionsChanged(tx, id, 'user-deleted', actorOf(by));
     });
+    // Committed: their tokens are refused from the next request on, here at once and elsewhere when user.deleted arrives.
+    await this.dropCachedIdentity(id, { grants: true });
   }
 
   /**
@@ -146,6 +191,27 @@ export class UsersService {
       await this.recordCreated(tx, user, SYSTEM_ACTOR);
       return 'created';
     });
+  }
+
+  /** Straight from the database, with the password hash; bypasses the cache. */
+  private loadById(id: string): Promise<UserEntity | null> {
+    return this.unitOfWork.read((manager) => manager.findOneBy(UserEntity, { id }));
+  }
+
+  /**
+   * Drops, after the commit of a change to user `id` and before answering,
+   * everything cached that the change made stale: the user, their sessions'
+   * states and, with `grants`, their grants — on this instance's L1 and in
+   * Redis, so this instance and any instance missing L1 see the change at
+   * once. Never inside the transaction (a reader in between would cache the
+   * old row again). Never fails (see NamespacedCache).
+   */
+  private async dropCachedIdentity(id: string, { grants }: { grants: boolean }): Promise<void> {
+    await Promise.all([
+      this.dropCachedUser(id),
+      this.sessions.dropSessionsOfUser(id),
+      grants ? this.grants.dropCached(subjectInvalidationPattern({ type: SubjectType.USER, id })) : undefined,
+    ]);
   }
 
   /** Inserts `user` unless its email is taken (also by a concurrent transaction); true when this row went in. */

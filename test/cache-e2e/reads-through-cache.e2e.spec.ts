@@ -7,7 +7,26 @@ import { GraphqlClient, RunningServer } from '../support/app-server-harness';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { describeWith, TEST_REDIS_URL } from '../support/services';
 import { waitFor } from '../support/wait-for';
-import { APP, appOn, INSTALL, ok, REDIS_DATABASE, register, settingsOn, uniqueAppName, updateSettings, warmInL1 } from './support/queries';
+import {
+  APP,
+  appOn,
+  codeOf,
+  createUser,
+  GRANT,
+  INSTALL,
+  login,
+  ME,
+  ok,
+  PASSWORD,
+  REDIS_DATABASE,
+  register,
+  REVOKE,
+  REVOKE_SESSION,
+  settingsOn,
+  uniqueAppName,
+  updateSettings,
+  warmInL1,
+} from './support/queries';
 
 /**
  * One server on PostgreSQL, Redis and RabbitMQ: what a read costs once it is
@@ -30,6 +49,8 @@ describeWith(['postgres', 'redis', 'rabbitmq'], 'Reads through the cache in one 
       namespace: `cache-reads-${randomBytes(4).toString('hex')}`,
       databaseUrl: database.url,
       env: { APPSERVER_REDIS_URL: `${TEST_REDIS_URL}/${REDIS_DATABASE.readsThroughCache}` },
+      // No expiry sweep during the run: its SELECT from "sessions" would be counted against the session lookups.
+      sessions: { sweepIntervalMs: 3_600_000 },
     });
     cache = server.app.get(CacheService);
     client = await server.loginAsAdmin();
@@ -49,13 +70,17 @@ describeWith(['postgres', 'redis', 'rabbitmq'], 'Reads through the cache in one 
   const stats = (namespace: CacheNamespace) => async () => cache.metrics().namespaces[namespace];
   const selectsFrom = (table: string) => statements.filter((sql) => /^\s*SELECT/i.test(sql) && sql.includes(`FROM "${table}"`)).length;
 
-  /** `reads` sequential reads and what they cost; `clean` when every one was an L1 hit (no event dropped the entry meanwhile). */
-  async function measure(namespace: CacheNamespace, table: string, reads: number, read: () => Promise<unknown>) {
+  /**
+   * `reads` sequential reads and what they cost; `clean` when every one was an
+   * L1 hit (no event dropped the entry meanwhile). `lookupsPerRead`: lookups of
+   * the namespace per read (two in `sessions`: the token, then the session).
+   */
+  async function measure(namespace: CacheNamespace, table: string, reads: number, read: () => Promise<unknown>, lookupsPerRead = 1) {
     const [before, selectsBefore] = [await stats(namespace)(), selectsFrom(table)];
     for (let i = 0; i < reads; i++) await read();
     const after = await stats(namespace)();
     return {
-      clean: after.l1Hits - before.l1Hits === reads,
+      clean: after.l1Hits - before.l1Hits === reads * lookupsPerRead && after.l1Misses === before.l1Misses,
       loads: after.loads - before.loads,
       selects: selectsFrom(table) - selectsBefore,
     };
@@ -104,6 +129,62 @@ describeWith(['postgres', 'redis', 'rabbitmq'], 'Reads through the cache in one 
       expect(window).toEqual({ clean: true, loads: 0, selects: 0 });
       return true;
     }, '50 reads in a row from L1');
+  });
+
+  it('an authenticated request whose session is in L1 sends no SQL for it; me answered from L1 none for the user', async () => {
+    const me = () => ok<{ me: { id: string } }>(client.gql(ME));
+    await warmInL1(me, stats('sessions'), 'the admin session', 2);
+    await warmInL1(me, stats('users'), 'the admin user');
+
+    await waitFor(async () => {
+      const selectsFromUsers = selectsFrom('users');
+      const usersBefore = await stats('users')();
+      const window = await measure('sessions', 'sessions', 50, me, 2);
+      const usersAfter = await stats('users')();
+      if (!window.clean || usersAfter.l1Hits - usersBefore.l1Hits !== 50) return false;
+      expect(window).toEqual({ clean: true, loads: 0, selects: 0 });
+      expect(usersAfter.loads - usersBefore.loads).toBe(0);
+      expect(selectsFrom('users') - selectsFromUsers).toBe(0);
+      return true;
+    }, '50 authenticated requests in a row with the session and the user from L1');
+  });
+
+  it('a permission check answered from L1 sends no SQL', async () => {
+    const name = uniqueAppName('grant-hit');
+    await register(client, name);
+    const user = await createUser(client, 'grant-hit');
+    await ok(client.gql(GRANT, { input: { subjectType: 'USER', subject: user.id, action: 'apps.read', resource: name } }));
+    const grantee = await server.login(user.email, PASSWORD);
+    const read = async () => expect((await ok<{ app: { name: string } }>(grantee.gql(APP, { name }))).app.name).toBe(name);
+    await warmInL1(read, stats('permissions'), 'the grants');
+
+    await waitFor(async () => {
+      const window = await measure('permissions', 'permission_grants', 50, read);
+      if (!window.clean) return false;
+      expect(window).toEqual({ clean: true, loads: 0, selects: 0 });
+      return true;
+    }, '50 permission checks in a row from L1');
+  });
+
+  it('the writer sees its own change on the next request: a grant, its revocation, a revoked session', async () => {
+    const name = uniqueAppName('ryw-identity');
+    await register(client, name);
+    const user = await createUser(client, 'ryw-identity');
+    const input = { subjectType: 'USER', subject: user.id, action: 'apps.read', resource: name };
+    const { token, sessionId } = await login(server.anonymous(), user.email);
+    const session = new GraphqlClient(server, token);
+    const read = () => codeOf(session.gql(APP, { name }));
+    await warmInL1(read, stats('permissions'), 'the empty grants');
+    expect(await read()).toBe('FORBIDDEN');
+
+    await ok(client.gql(GRANT, { input }));
+    expect(await read()).toBe('OK');
+    await ok(client.gql(REVOKE, { input }));
+    expect(await read()).toBe('FORBIDDEN');
+
+    await warmInL1(() => ok(session.gql(ME)), stats('sessions'), 'the session', 2);
+    expect((await ok<{ revokeSession: boolean }>(client.gql(REVOKE_SESSION, { id: sessionId }))).revokeSession).toBe(true);
+    expect(await codeOf(session.gql(ME))).toBe('UNAUTHENTICATED');
   });
 
   it('with L1 emptied, appSettings is answered from Redis, still without SQL', async () => {

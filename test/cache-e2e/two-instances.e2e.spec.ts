@@ -3,12 +3,37 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { CacheNamespace } from '../../src/cache/cache-namespace';
 import { L2KeyLayout } from '../../src/cache/l2-key-layout';
+import { grantsCacheKey } from '../../src/permissions/permission-cache-keys';
+import { SubjectType } from '../../src/permissions/subject-type';
+import { sessionCacheKey } from '../../src/sessions/session-cache-keys';
 import { settingsCacheKey } from '../../src/settings/app-settings.snapshot';
 import { TcpProxy } from '../cache/support/tcp-proxy';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { describeWith, SERVICES, TEST_RABBITMQ_URL, TEST_REDIS_URL } from '../support/services';
 import { waitFor } from '../support/wait-for';
-import { appOn, INSTALL, ok, REDIS_DATABASE, register, settingsOn, statsIn, uniqueAppName, updateSettings, warmInL1 } from './support/queries';
+import {
+  APP,
+  appOn,
+  codeOf,
+  createUser,
+  GRANT,
+  INSTALL,
+  login,
+  ME,
+  Me,
+  ok,
+  REDIS_DATABASE,
+  register,
+  REVOKE,
+  REVOKE_SESSION,
+  SET_ROLE,
+  settingsOn,
+  statsIn,
+  uniqueAppName,
+  updateSettings,
+  USERS,
+  warmInL1,
+} from './support/queries';
 import { ServerProcess, TestVhost } from './support/server-process';
 
 /**
@@ -64,6 +89,21 @@ describeWith(['postgres', 'redis', 'rabbitmq'], 'The cache across two server pro
     warmInL1(() => settingsOn(server, name), statsOf(server, 'settings'), `the settings of ${name} on ${server.name}`);
   const warmApp = (server: ServerProcess, name: string) => warmInL1(() => appOn(server, name), statsOf(server, 'apps'), `app ${name} on ${server.name}`);
 
+  /** `server` as a client holding `token` (another user's session). */
+  type Client = ReturnType<ServerProcess['as']>;
+  const meOn = async (client: Client) => (await ok<{ me: Me }>(client.gql(ME))).me;
+  /** An authenticated request makes two `sessions` lookups: the token, then its session. */
+  const warmSession = (server: ServerProcess, client: Client) =>
+    warmInL1(() => meOn(client), statsOf(server, 'sessions'), `the session on ${server.name}`, 2);
+  /** A permission-checked read makes one `permissions` lookup (the guard's), whatever the answer. */
+  const warmGrants = (server: ServerProcess, read: () => Promise<unknown>) => warmInL1(read, statsOf(server, 'permissions'), `the grants on ${server.name}`);
+  const newUserWithSession = async (label: string) => {
+    const user = await createUser(a, label);
+    const session = await login(b.as(undefined), user.email);
+    return { ...user, ...session, onA: a.as(session.token), onB: b.as(session.token) };
+  };
+  const grantInput = (userId: string, resource: string) => ({ subjectType: 'USER', subject: userId, action: 'apps.read', resource });
+
   it('boots both with the cache on Redis and reports it on GET /health next to the bus', async () => {
     for (const server of [a, b]) {
       const health = await server.health();
@@ -117,6 +157,75 @@ describeWith(['postgres', 'redis', 'rabbitmq'], 'The cache across two server pro
     expect(await settingsOn(b, name)).toMatchObject({ appName: name, values: {}, version: 1 });
   });
 
+  it('a session revoked through A: A refuses the token at once, and B, which served it from its L1, as soon as the event arrives', async () => {
+    const user = await newUserWithSession('revoked');
+    const bystander = await newUserWithSession('bystander');
+    for (const client of [user, bystander]) {
+      await warmSession(a, client.onA);
+      await warmSession(b, client.onB);
+    }
+    expect(await meOn(user.onB)).toMatchObject({ id: user.id, email: user.email });
+
+    expect((await ok<{ revokeSession: boolean }>(a.gql(REVOKE_SESSION, { id: user.sessionId }))).revokeSession).toBe(true);
+
+    expect(await codeOf(user.onA.gql(ME))).toBe('UNAUTHENTICATED'); // no waiting: the writer dropped the session before answering
+    await waitFor(async () => (await codeOf(user.onB.gql(ME))) === 'UNAUTHENTICATED', 'B to refuse the revoked token');
+    expect(await codeOf(user.onB.gql(ME))).toBe('UNAUTHENTICATED');
+    // Only that session: another user's, cached alongside, still works on both.
+    expect(await meOn(bystander.onA)).toMatchObject({ id: bystander.id });
+    expect(await meOn(bystander.onB)).toMatchObject({ id: bystander.id });
+  });
+
+  it('a logout through B: B refuses the token at once, and A, which served it from its L1, as soon as the event arrives', async () => {
+    const user = await newUserWithSession('logout');
+    await warmSession(a, user.onA);
+    await warmSession(b, user.onB);
+
+    expect((await ok<{ logout: boolean }>(user.onB.gql('mutation { logout }'))).logout).toBe(true);
+
+    expect(await codeOf(user.onB.gql(ME))).toBe('UNAUTHENTICATED');
+    await waitFor(async () => (await codeOf(user.onA.gql(ME))) === 'UNAUTHENTICATED', 'A to refuse the token logged out of');
+  });
+
+  it("a user's role changed through A: B, which cached their session and record, applies it to the same token", async () => {
+    const user = await newUserWithSession('promoted');
+    await warmSession(b, user.onB);
+    await warmInL1(() => meOn(user.onB), statsOf(b, 'users'), 'the user on B');
+    expect(await codeOf(user.onB.gql(USERS))).toBe('FORBIDDEN');
+    expect((await meOn(user.onB)).role).toBe('USER');
+
+    await ok(a.gql(SET_ROLE, { id: user.id, role: 'ADMIN' }));
+
+    expect(await codeOf(user.onA.gql(USERS))).toBe('OK');
+    await waitFor(async () => (await codeOf(user.onB.gql(USERS))) === 'OK', 'B to treat the session as an admin’s');
+    await waitFor(async () => (await meOn(user.onB)).role === 'ADMIN', 'B to serve the new role');
+
+    // And back: demoted through A, refused again on B.
+    await ok(a.gql(SET_ROLE, { id: user.id, role: 'USER' }));
+    expect(await codeOf(user.onA.gql(USERS))).toBe('FORBIDDEN');
+    await waitFor(async () => (await codeOf(user.onB.gql(USERS))) === 'FORBIDDEN', 'B to refuse the demoted user');
+  });
+
+  it("a permission granted then revoked through A: B's answers follow — FORBIDDEN, allowed, FORBIDDEN — from cached grants", async () => {
+    const name = uniqueAppName('perm');
+    await register(a, name);
+    const user = await newUserWithSession('grantee');
+    const readOn = (client: Client) => () => codeOf(client.gql(APP, { name }));
+    const input = grantInput(user.id, name);
+    await warmGrants(b, readOn(user.onB));
+    expect(await readOn(user.onB)()).toBe('FORBIDDEN'); // from B's L1: the empty grant list
+
+    expect((await ok<{ grantPermission: boolean }>(a.gql(GRANT, { input }))).grantPermission).toBe(true);
+    expect(await readOn(user.onA)()).toBe('OK');
+    await waitFor(async () => (await readOn(user.onB)()) === 'OK', 'B to apply the grant');
+    expect((await appOn(user.onB, name))!.name).toBe(name);
+
+    await warmGrants(b, readOn(user.onB)); // the grant itself, now in B's L1
+    expect((await ok<{ revokePermission: boolean }>(a.gql(REVOKE, { input }))).revokePermission).toBe(true);
+    expect(await readOn(user.onA)()).toBe('FORBIDDEN');
+    await waitFor(async () => (await readOn(user.onB)()) === 'FORBIDDEN', 'B to apply the revocation');
+  });
+
   it('with Redis cut mid-test both keep answering correctly, and when it returns no entry written before serves', async () => {
     const warmedOnBoth = uniqueAppName('redis-down');
     const onlyInRedis = uniqueAppName('redis-stale');
@@ -164,6 +273,64 @@ describeWith(['postgres', 'redis', 'rabbitmq'], 'The cache across two server pro
     // And the caches work as before: a change through A reaches B.
     await updateSettings(a, warmedOnBoth, { theme: 'light' });
     await waitFor(async () => (await settingsOn(b, warmedOnBoth))!.values.theme === 'light', 'B to serve a change made after Redis returned');
+  });
+
+  it('with Redis cut mid-test, sessions and permissions stay correct on both, and when it returns no entry written before serves', async () => {
+    const warmedOnBoth = await newUserWithSession('redis-both');
+    // Used on A only: its session's state sits in Redis, and B has never had it in its L1.
+    const onlyInRedis = await newUserWithSession('redis-only');
+    const grantee = await newUserWithSession('redis-grantee');
+    const name = uniqueAppName('redis-perm');
+    await register(a, name);
+    const readOn = (client: Client) => () => codeOf(client.gql(APP, { name }));
+    await warmSession(a, warmedOnBoth.onA);
+    await warmSession(b, warmedOnBoth.onB);
+    await warmSession(a, onlyInRedis.onA);
+    // Checked on B only: its empty grant list sits in Redis, and A has never had it in its L1.
+    await warmGrants(b, readOn(grantee.onB));
+    const staleSession = layout.entry('sessions', sessionCacheKey(onlyInRedis.id, onlyInRedis.sessionId));
+    const staleGrants = layout.entry('permissions', grantsCacheKey({ type: SubjectType.USER, id: grantee.id }));
+    expect(await redis.get(staleSession)).toContain('expiresAt');
+    expect(await redis.get(staleGrants)).toContain('[]');
+
+    await redisProxy.cut();
+
+    // Both answer from L1 right away.
+    expect(await meOn(warmedOnBoth.onB)).toMatchObject({ id: warmedOnBoth.id });
+    expect(await readOn(grantee.onB)()).toBe('FORBIDDEN');
+    // Sessions ended through A: refused by A at once and by B on the event, from L1 and the database.
+    for (const { sessionId } of [warmedOnBoth, onlyInRedis]) {
+      expect((await ok<{ revokeSession: boolean }>(a.gql(REVOKE_SESSION, { id: sessionId }))).revokeSession).toBe(true);
+    }
+    expect(await codeOf(warmedOnBoth.onA.gql(ME))).toBe('UNAUTHENTICATED');
+    expect(await codeOf(onlyInRedis.onA.gql(ME))).toBe('UNAUTHENTICATED');
+    await waitFor(async () => (await codeOf(warmedOnBoth.onB.gql(ME))) === 'UNAUTHENTICATED', 'B to refuse the token revoked while Redis is down');
+    // A grant through A: B follows. Neither invalidation reached Redis: the old entries are still there.
+    expect((await ok<{ grantPermission: boolean }>(a.gql(GRANT, { input: grantInput(grantee.id, name) }))).grantPermission).toBe(true);
+    await waitFor(async () => (await readOn(grantee.onB)()) === 'OK', 'B to apply a grant made while Redis is down');
+    expect(await redis.get(staleSession)).toContain('expiresAt');
+    expect(await redis.get(staleGrants)).toContain('[]');
+    for (const server of [a, b]) expect(await server.health()).toMatchObject({ status: 'ok', cache: { l2: 'unavailable' } });
+
+    await redisProxy.restore();
+    await waitFor(async () => (await a.health()).cache.l2 === 'ready' && (await b.health()).cache.l2 === 'ready', 'both to use Redis again');
+
+    // B has never held the revoked session: it misses L1 and asks Redis, where the open session of before the outage still sits.
+    const sessionsBefore = await statsOf(b, 'sessions')();
+    expect(await codeOf(onlyInRedis.onB.gql(ME))).toBe('UNAUTHENTICATED');
+    const sessionsAfter = await statsOf(b, 'sessions')();
+    expect(sessionsAfter.l2Hits).toBe(sessionsBefore.l2Hits);
+    expect(sessionsAfter.loads).toBeGreaterThan(sessionsBefore.loads);
+    // A has never checked the grantee: it misses L1 and asks Redis, where the empty grant list of before the outage still sits.
+    const grantsBefore = await statsOf(a, 'permissions')();
+    expect(await readOn(grantee.onA)()).toBe('OK');
+    const grantsAfter = await statsOf(a, 'permissions')();
+    expect(grantsAfter.l2Hits).toBe(grantsBefore.l2Hits);
+    expect(grantsAfter.loads).toBe(grantsBefore.loads + 1);
+    // And the caches work as before: a revocation through A reaches B.
+    await warmGrants(b, readOn(grantee.onB));
+    expect((await ok<{ revokePermission: boolean }>(a.gql(REVOKE, { input: grantInput(grantee.id, name) }))).revokePermission).toBe(true);
+    await waitFor(async () => (await readOn(grantee.onB)()) === 'FORBIDDEN', 'B to apply a revocation made after Redis returned');
   });
 
   it('with the bus connection cut, B empties its L1 when it reconnects and serves what changed meanwhile', async () => {

@@ -71,18 +71,53 @@ export function statsIn(health: HealthReport, namespace: CacheNamespace): CacheN
  * Reads until a read is answered from L1 without loading: the entry is then
  * cached on that instance. (The first reads may race the events of the set-up
  * that drop it again; that is why this waits instead of reading twice.)
+ * `lookupsPerRead`: how many lookups of the namespace one read makes (an
+ * authenticated request makes two in `sessions`: the token, then the session).
  */
-export async function warmInL1(read: () => Promise<unknown>, stats: () => Promise<CacheNamespaceStats>, what: string): Promise<void> {
+export async function warmInL1(read: () => Promise<unknown>, stats: () => Promise<CacheNamespaceStats>, what: string, lookupsPerRead = 1): Promise<void> {
   await waitFor(
     async () => {
       await read();
       const before = await stats();
       await read();
       const after = await stats();
-      return after.l1Hits === before.l1Hits + 1 && after.l1Misses === before.l1Misses && after.loads === before.loads;
+      return after.l1Hits === before.l1Hits + lookupsPerRead && after.l1Misses === before.l1Misses && after.loads === before.loads;
     },
     `${what} to be answered from L1`,
   );
+}
+
+export const PASSWORD = 'cache e2e user password';
+export const ME = '{ me { id email role } }';
+export const USERS = '{ users { id } }';
+export const CREATE_USER = 'mutation($input: CreateUserInput!) { createUser(input: $input) { id email } }';
+export const LOGIN = 'mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token sessionId } }';
+export const REVOKE_SESSION = 'mutation($id: ID!) { revokeSession(id: $id) }';
+export const SET_ROLE = 'mutation($id: ID!, $role: UserRole!) { updateUser(id: $id, input: { role: $role }) { id role } }';
+export const GRANT = 'mutation($input: PermissionInput!) { grantPermission(input: $input) }';
+export const REVOKE = 'mutation($input: PermissionInput!) { revokePermission(input: $input) }';
+
+export interface Me {
+  id: string;
+  email: string;
+  role: string;
+}
+
+/** Creates a user (through `server`, as its admin) with PASSWORD. */
+export async function createUser(server: Instance, label: string): Promise<{ id: string; email: string }> {
+  const email = `${label}-${randomBytes(4).toString('hex')}@cache-e2e.test`;
+  return (await ok<{ createUser: { id: string; email: string } }>(server.gql(CREATE_USER, { input: { email, password: PASSWORD } }))).createUser;
+}
+
+/** Logs `email` in through `server` — pass an anonymous client (`as(undefined)`, `anonymous()`) to keep other sessions' counters still: the new session's token and id. */
+export async function login(server: Instance, email: string): Promise<{ token: string; sessionId: string }> {
+  return (await ok<{ login: { token: string; sessionId: string } }>(server.gql(LOGIN, { email, password: PASSWORD }))).login;
+}
+
+/** The code of the first error of an answer, or OK when it has none. */
+export async function codeOf(response: Promise<GraphQLResponse>): Promise<string> {
+  const { errors } = await response;
+  return errors === undefined ? 'OK' : String(errors[0]?.extensions?.code);
 }
 
 /**

@@ -93,9 +93,18 @@ export class ServerProcess {
   }
 
   async gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> {
+    return this.gqlWith(this.token, query, variables);
+  }
+
+  /** This server, sending requests with `token` (undefined: none) instead of the admin's: another user's client on the same instance. */
+  as(token: string | undefined): { gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> } {
+    return { gql: (query, variables) => this.gqlWith(token, query, variables) };
+  }
+
+  private async gqlWith<T>(token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>> {
     const response = await fetch(`${this.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify({ query, variables }),
     });
     const text = await response.text();
