@@ -34,7 +34,7 @@ import {
   USERS,
   warmInL1,
 } from './support/queries';
-import { ServerProcess, TestVhost } from './support/server-process';
+import { ServerProcess, TestVhost } from '../support/server-process';
 
 /**
  * Two AppServer processes — A and B — sharing one PostgreSQL database, one

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { describeWith, TEST_RABBITMQ_URL } from '../support/services';
 import { waitFor } from '../support/wait-for';
-import { ServerProcess, TestVhost } from '../cache-e2e/support/server-process';
+import { ServerProcess, TestVhost } from '../support/server-process';
 import { WebSocketCloseCodes } from '../../src/graphql/websocket-connections';
 import { ApolloSubscriber } from './support/apollo-subscriber';
 

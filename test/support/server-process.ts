@@ -3,11 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { HealthReport } from '../../../src/health/health.controller';
-import { GraphQLResponse, TEST_ADMIN } from '../../support/app-server-harness';
+import type { HealthReport } from '../../src/health/health.controller';
+import { GraphQLResponse, TEST_ADMIN } from './app-server-harness';
 
 const run = promisify(execFile);
-const ROOT = join(__dirname, '..', '..', '..');
+const ROOT = join(__dirname, '..', '..');
 
 /** A free loopback port (the OS picks it; the child binds it right after). */
 export async function freePort(): Promise<number> {
@@ -139,7 +139,7 @@ export class ServerProcess {
  * connections" cuts only this test's, and deleting it removes everything.
  */
 export class TestVhost {
-  readonly name = `appserver-cache-e2e-${randomBytes(4).toString('hex')}`;
+  readonly name = `appserver-test-${randomBytes(4).toString('hex')}`;
 
   static async create(): Promise<TestVhost> {
     const vhost = new TestVhost();
