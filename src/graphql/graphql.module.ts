@@ -4,6 +4,7 @@ import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { GraphQLModule as NestGraphQLModule } from '@nestjs/graphql';
 import type { Request } from 'express';
+import type { ExecutionResult } from 'graphql';
 import type { Context as WsContext } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { UserPrincipal } from '../common/principal';
@@ -71,6 +72,10 @@ export const MAX_QUERY_DEPTH = 10;
               const extra = extraOf(ctx);
               if (extra.principal) connections.remove(extra.principal.sessionId, extra.socket);
             },
+            // graphql-ws does not go through Apollo: map errors here with the same formatter, so a client gets
+            // the same extensions.code (FORBIDDEN, BAD_USER_INPUT, …) over the socket as over HTTP.
+            onNext: (_ctx: SocketContext, _id: string, _payload: unknown, _args: unknown, result: ExecutionResult) =>
+              result.errors ? { ...result, errors: result.errors.map((error) => formatGraphQLError(error.toJSON(), error)) } : undefined,
           },
         },
         // HTTP: the principal of each request from its bearer token. WebSocket: the one established at connect.

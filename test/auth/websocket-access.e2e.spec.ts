@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { Client, createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { RunningServer } from '../support/app-server-harness';
+
+type Result = { data?: Record<string, any> | null; errors?: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }> };
+
+/**
+ * Queries and mutations sent over graphql-ws pass the same AccessGuard as over
+ * HTTP, with the principal established when the socket connected. (Connect-time
+ * refusals and closing on revocation: test/subscriptions.) In process, on the
+ * in-memory bus and an in-memory embedded database: no services needed.
+ */
+describe('access control over WebSocket', () => {
+  let server: RunningServer;
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    server = await RunningServer.start({ transport: 'memory', namespace: `ws-access-${randomBytes(3).toString('hex')}`, database: { embeddedFile: ':memory:' } });
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.dispose()));
+    await server?.close();
+  });
+
+  const socketFor = (token: string): Client => {
+    const client = createClient({
+      url: `${server.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+      shouldRetry: () => false,
+    });
+    clients.push(client);
+    return client;
+  };
+
+  const execute = (client: Client, query: string, variables?: Record<string, unknown>): Promise<Result> =>
+    new Promise((resolve, reject) => {
+      let result: Result = {};
+      client.subscribe({ query, variables }, { next: (value) => (result = value as Result), error: reject, complete: () => resolve(result) });
+    });
+
+  const userWith = async (grants: Array<[string, string]>) => {
+    const admin = await server.loginAsAdmin();
+    const email = `ws-${randomBytes(4).toString('hex')}@appserver.test`;
+    const password = 'a perfectly long password';
+    const created = await admin.gql('mutation($i: CreateUserInput!) { createUser(input: $i) { id } }', { i: { email, password } });
+    for (const [action, resource] of grants) {
+      await admin.gql('mutation($i: PermissionInput!) { grantPermission(input: $i) }', {
+        i: { subjectType: 'USER', subject: created.data!.createUser.id, action, resource },
+      });
+    }
+    return (await server.login(email, password)).token!;
+  };
+
+  it('refuses a mutation over the socket without the permission, and changes nothing', async () => {
+    const socket = socketFor(await userWith([['apps.read', '*']]));
+    const name = `de.ws.denied-${randomBytes(3).toString('hex')}`;
+
+    const refused = await execute(socket, 'mutation($i: RegisterAppInput!) { registerApp(input: $i) { id } }', { i: { name, version: '1.0.0' } });
+
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const lookup = await execute(socket, 'query($n: String!) { app(name: $n) { name } }', { n: name });
+    expect(lookup).toEqual({ data: { app: null } });
+  });
+
+  it('allows over the socket what the grants allow, on the resources they cover', async () => {
+    const socket = socketFor(await userWith([['apps.register', 'de.ws.granted-*'], ['apps.read', 'de.ws.*']]));
+    const name = `de.ws.granted-${randomBytes(3).toString('hex')}`;
+
+    const registered = await execute(socket, 'mutation($i: RegisterAppInput!) { registerApp(input: $i) { name state } }', { i: { name, version: '1.0.0' } });
+    expect(registered).toEqual({ data: { registerApp: { name, state: 'REGISTERED' } } });
+    const elsewhere = await execute(socket, 'mutation($i: RegisterAppInput!) { registerApp(input: $i) { name } }', {
+      i: { name: `de.other.app-${randomBytes(3).toString('hex')}`, version: '1.0.0' },
+    });
+    expect(elsewhere.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('keeps admin-only operations for admins over the socket too', async () => {
+    const user = socketFor(await userWith([['apps.read', '*']]));
+    const admin = socketFor((await server.loginAsAdmin()).token!);
+
+    expect((await execute(user, '{ users { id } }')).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await execute(admin, '{ users { email } }')).data?.users).toEqual(expect.arrayContaining([{ email: 'admin@appserver.test' }]));
+  });
+});
