@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
-import { GraphQLModule as NestGraphQLModule } from '@nestjs/graphql';
+import { GraphQLWsSubscriptionsConfig, GraphQLModule as NestGraphQLModule } from '@nestjs/graphql';
 import type { Request } from 'express';
-import type { ExecutionResult } from 'graphql';
+import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Context as WsContext } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { UserPrincipal } from '../common/principal';
@@ -54,7 +54,8 @@ export const MAX_QUERY_DEPTH = 10;
         validationRules: [depthLimit(MAX_QUERY_DEPTH)],
         subscriptions: {
           // The graphql-ws protocol (graphql-transport-ws), as Apollo Client's GraphQLWsLink speaks it, on /graphql.
-          'graphql-ws': {
+          // Cast: Nest's type lists only some graphql-ws hooks, but passes every option through to graphql-ws.
+          'graphql-ws': <GraphQLWsSubscriptionsConfig>{
             path: '/graphql',
             // Authenticated once, at connect; a session ended later closes the socket (WebSocketConnections).
             onConnect: async (ctx: SocketContext) => {
@@ -76,6 +77,9 @@ export const MAX_QUERY_DEPTH = 10;
             // the same extensions.code (FORBIDDEN, BAD_USER_INPUT, …) over the socket as over HTTP.
             onNext: (_ctx: SocketContext, _id: string, _payload: unknown, _args: unknown, result: ExecutionResult) =>
               result.errors ? { ...result, errors: result.errors.map((error) => formatGraphQLError(error.toJSON(), error)) } : undefined,
+            // Errors before execution (a query that does not parse or validate) are sent as graphql-ws `error` messages.
+            onError: (_ctx: SocketContext, _id: string, _payload: unknown, errors: readonly GraphQLError[]) =>
+              errors.map((error) => ({ message: error.message, locations: error.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
           },
         },
         // HTTP: the principal of each request from its bearer token. WebSocket: the one established at connect.

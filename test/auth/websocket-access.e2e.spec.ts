@@ -78,6 +78,14 @@ describe('access control over WebSocket', () => {
     expect(elsewhere.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
+  it('answers a query that does not validate with GRAPHQL_VALIDATION_FAILED, as over HTTP', async () => {
+    const socket = socketFor((await server.loginAsAdmin()).token!);
+    const refused = await new Promise<ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }>>((resolve) =>
+      socket.subscribe({ query: '{ noSuchField }' }, { next: () => undefined, error: (errors) => resolve(errors as never), complete: () => undefined }),
+    );
+    expect(refused[0]).toMatchObject({ message: expect.stringMatching(/noSuchField/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+  });
+
   it('keeps admin-only operations for admins over the socket too', async () => {
     const user = socketFor(await userWith([['apps.read', '*']]));
     const admin = socketFor((await server.loginAsAdmin()).token!);
