@@ -25,15 +25,12 @@
  * for the options that have no environment variable); in (b) only the one
  * under load is busy.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { cpus as cpuList } from 'node:os';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
 import type { CacheNamespaceStats } from '../../src/cache/cache-stats';
 import type { HealthReport } from '../../src/health/health.controller';
-import { createBenchDatabase, ServerProcess, startServerProcess } from './server-process';
+import { createBenchDatabase, freePort, ServerProcess, startServerProcess } from './server-process';
 import { formatMs, formatRatio, formatRate, formatTable, median, now, sleep, summarize } from './stats';
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 1000);
@@ -367,53 +364,9 @@ function report(propagation: Propagation, results: Throughput[], elapsedS: numbe
   );
 }
 
-/**
- * Like startServerProcess, for scripts/bench/cache-bench-server.ts: a server
- * built with cache options that have no environment variable.
- */
+/** A server built with cache options that have no environment variable (scripts/bench/cache-bench-server.ts). */
 async function startBenchServer(env: Record<string, string>, args: string[]): Promise<ServerProcess> {
-  const port = await freePort();
-  const root = join(__dirname, '..', '..');
-  const child: ChildProcess = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/bench/cache-bench-server.ts', ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env, APPSERVER_PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`The bench server exited (${child.exitCode}): ${stderr}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`The bench server did not become healthy within 60 s: ${stderr}`);
-    }
-    await sleep(200);
-  }
-  return {
-    url,
-    pid: child.pid!,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  return startServerProcess(env, await freePort(), 'scripts/bench/cache-bench-server.ts', args);
 }
 
 main().catch((error: Error) => {

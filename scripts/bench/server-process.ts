@@ -4,6 +4,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { sleep } from './stats';
@@ -34,9 +35,27 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export async function startServerProcess(env: Record<string, string>, port: number): Promise<ServerProcess> {
+/** A free loopback port (the OS picks it; the child binds it right after). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Starts `script` (default: the server as `npm start` runs it) with `env` on
+ * `port`, and resolves once GET /health answers 200.
+ */
+export async function startServerProcess(
+  env: Record<string, string>,
+  port: number,
+  script = 'src/main.ts',
+  args: string[] = [],
+): Promise<ServerProcess> {
   const root = join(__dirname, '..', '..');
-  const child: ChildProcess = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', script, ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env, APPSERVER_PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -52,7 +71,10 @@ export async function startServerProcess(env: Record<string, string>, port: numb
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`The server did not become healthy within 60 s: ${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`The server did not become healthy within 60 s: ${stderr}`);
+    }
     await sleep(200);
   }
   return {

@@ -6,7 +6,6 @@
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { sleep } from './stats';
 
@@ -38,14 +37,7 @@ const CLOCK_TICKS_PER_SECOND = (() => {
   }
 })();
 
-/** A free loopback port (the OS picks it; the child binds it right after). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort } from './server-process';
 
 export class BenchServer {
   private output = '';
