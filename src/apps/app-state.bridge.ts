@@ -99,11 +99,17 @@ export class AppStateBridge {
   private async toModel(event: EnvelopeFor<'app.*'>): Promise<AppModel> {
     const { data } = event;
     const at = new Date(stepTime(event));
-    // installedAt is in the event when the step is an install, and null for a registration (a new app, never installed:
-    // looking it up would read the row as it is now, already installed when the install committed before this event
-    // got here). Otherwise it is the app's, looked up once for all clients.
+    // Every step's event says when the app was last installed (an install: its own time; a registration: never), so
+    // no client sees the row as it is now, which may already have moved on. Events from before that field existed
+    // fall back to one lookup for all clients.
     const installedAt =
-      event.type === 'app.installed' ? at : event.type === 'app.registered' ? null : ((await this.apps.findById(data.appId))?.installedAt ?? null);
+      event.type === 'app.installed'
+        ? at
+        : event.type === 'app.registered'
+          ? null
+          : event.data.installedAt !== undefined
+            ? new Date(event.data.installedAt)
+            : ((await this.apps.findById(data.appId))?.installedAt ?? null);
     return { id: data.appId, name: data.appName, version: data.version, state: STATE_OF[event.type], installedAt, updatedAt: at };
   }
 }

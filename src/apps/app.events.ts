@@ -1,4 +1,4 @@
-import { IsISO8601, IsNotEmpty, IsString, IsUUID, Matches } from 'class-validator';
+import { IsISO8601, IsNotEmpty, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
 import { defineEvent } from '../event-bus/event-definition';
 
 /** The events the apps domain publishes, one constant per name. */
@@ -36,11 +36,21 @@ export class AppInstalledPayload extends AppLifecyclePayload {
 export class AppUninstalledPayload extends AppLifecyclePayload {
   @IsISO8601()
   uninstalledAt!: string;
+
+  /** When the app was last installed, so consumers need not read the row (which may have moved on). */
+  @IsOptional()
+  @IsISO8601()
+  installedAt?: string;
 }
 
 export class AppDeregisteredPayload extends AppLifecyclePayload {
   @IsISO8601()
   deregisteredAt!: string;
+
+  /** When the app was last installed; absent if it never was. */
+  @IsOptional()
+  @IsISO8601()
+  installedAt?: string;
 }
 
 const byAppId = (payload: AppLifecyclePayload) => payload.appId;

@@ -165,9 +165,10 @@ export class AppsService {
   private async recordStep(tx: EntityManager, step: LifecycleStep, app: AppEntity, at: Date): Promise<void> {
     const base = { appId: app.id, appName: app.name, version: app.version };
     const time = at.toISOString();
+    const lastInstall = app.installedAt ? { installedAt: new Date(app.installedAt).toISOString() } : {};
     if (step === 'install') await this.outbox.record(tx, AppEvents.INSTALLED, { ...base, installedAt: time });
-    else if (step === 'uninstall') await this.outbox.record(tx, AppEvents.UNINSTALLED, { ...base, uninstalledAt: time });
-    else await this.outbox.record(tx, AppEvents.DEREGISTERED, { ...base, deregisteredAt: time });
+    else if (step === 'uninstall') await this.outbox.record(tx, AppEvents.UNINSTALLED, { ...base, uninstalledAt: time, ...lastInstall });
+    else await this.outbox.record(tx, AppEvents.DEREGISTERED, { ...base, deregisteredAt: time, ...lastInstall });
   }
 
   private alreadyRegistered(existing: AppEntity): ConflictError {
