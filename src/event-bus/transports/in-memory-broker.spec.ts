@@ -483,6 +483,19 @@ describe('InMemoryBroker', () => {
       expect(broker.peek('small', 10).map(text)).toEqual(['2', '3']);
     });
 
+    it('takes back a retried message after its delay even when the queue is full', () => {
+      jest.useFakeTimers();
+      try {
+        broker.sendToQueue('small', direct('1'));
+        broker.sendToQueue('small', direct('2'));
+        broker.redeliverLater('small', direct('retried'), 50);
+        expect(() => jest.advanceTimersByTime(50)).not.toThrow();
+        expect(broker.peek('small', 10).map(text)).toEqual(['1', '2', 'retried']);
+      } finally {
+        jest.useRealTimers();
+      }
+    });
+
     it('defaults to a large bound', () => {
       expect(new InMemoryBroker().maxQueueLength).toBe(100_000);
     });

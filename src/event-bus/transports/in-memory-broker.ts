@@ -223,7 +223,17 @@ export class InMemoryBroker {
     return this.queues.get(queue)?.messages.length ?? 0;
   }
 
-  /** Runs `fn` after `ms`, unless the broker is disposed first (the in-memory stand-in for a TTL'd retry queue). */
+  /**
+   * Puts `message` back into `queue` after `ms`: the in-memory stand-in for a TTL'd retry queue. Like a
+   * message returning from RabbitMQ's retry queue, it is not new load and is not refused by the bound —
+   * throwing from a timer would take the process down and lose the message.
+   */
+  redeliverLater(queue: string, message: BrokerMessage, ms: number): void {
+    const target = this.requireQueue(queue);
+    this.schedule(ms, () => target.enqueue(message));
+  }
+
+  /** Runs `fn` after `ms`, unless the broker is disposed first. */
   schedule(ms: number, fn: () => void): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);

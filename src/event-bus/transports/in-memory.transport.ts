@@ -64,7 +64,7 @@ export class InMemoryTransport extends EventTransport {
         },
         retry: async (_attempt, delayMs, headers) => {
           if (!consumer.unacked.has(message)) return;
-          broker.schedule(delayMs, () => broker.sendToQueue(spec.name, { ...message, headers: { ...message.headers, ...headers }, redelivered: false }));
+          broker.redeliverLater(spec.name, { ...message, headers: { ...message.headers, ...headers }, redelivered: false }, delayMs);
           consumer.ack(message);
         },
         deadLetter: async (headers) => {
