@@ -13,6 +13,7 @@ import { CorrelationMiddleware } from './correlation.middleware';
 import { depthLimit } from './depth-limit.rule';
 import { formatGraphQLError } from './format-error';
 import { GraphqlContext } from './graphql-context';
+import { SharedSubscriptionExecution } from './shared-subscription-execution';
 import { createValidationPipe } from './validation.pipe';
 import { WebSocketCloseCodes, WebSocketConnections } from './websocket-connections';
 import { WebSocketConnectionsModule } from './websocket-connections.module';
@@ -57,6 +58,8 @@ export const MAX_QUERY_DEPTH = 10;
           // Cast: Nest's type lists only some graphql-ws hooks, but passes every option through to graphql-ws.
           'graphql-ws': <GraphQLWsSubscriptionsConfig>{
             path: '/graphql',
+            // One execution per event and query for the streams that allow it (appStateChanged), not one per client.
+            subscribe: new SharedSubscriptionExecution().subscribe,
             // Authenticated once, at connect; a session ended later closes the socket (WebSocketConnections).
             onConnect: async (ctx: SocketContext) => {
               const extra = extraOf(ctx);

@@ -81,6 +81,49 @@ describe('appStateChanged fan-out on one instance', () => {
     expect(grownMb).toBeLessThan(10);
   });
 
+  it('gives each client the fields it selected and the apps its filter names, when clients with the same query share an execution', async () => {
+    const [one, other] = [`de.shared.one-${randomBytes(3).toString('hex')}`, `de.shared.other-${randomBytes(3).toString('hex')}`];
+    const byFilter = 'subscription($filter: AppStateFilter) { appStateChanged(filter: $filter) { id name version } }';
+    const subscriptions: Array<{ query: string; variables?: Record<string, unknown> }> = [
+      { query: 'subscription { appStateChanged { name state } }' },
+      { query: 'subscription { appStateChanged { name state } }' },
+      { query: 'subscription { appStateChanged { state name installedAt } }' },
+      { query: byFilter, variables: { filter: { appNames: [one] } } },
+      { query: byFilter, variables: { filter: { appNames: [other] } } },
+    ];
+    const baseline = bridge.subscriberCount;
+    const clients = subscriptions.map(() => client());
+    const received = subscriptions.map(() => [] as unknown[]);
+    clients.forEach((c, i) =>
+      c.subscribe(subscriptions[i], { next: (result) => void received[i].push(result.data ?? result.errors), error: () => undefined, complete: () => undefined }),
+    );
+    await waitFor(() => bridge.subscriberCount === baseline + subscriptions.length, 'every client to subscribe', {
+      describe: () => `${bridge.subscriberCount - baseline} of ${subscriptions.length}`,
+    });
+
+    const first = installed(one, '1.0.0');
+    const second = installed(other, '2.0.0');
+    await bridge.fanOutAppStateChange(first);
+    await bridge.fanOutAppStateChange(second);
+    await waitFor(() => received.slice(0, 3).every((r) => r.length === 2) && received[3].length === 1 && received[4].length === 1, 'every change', {
+      describe: () => JSON.stringify(received.map((r) => r.length)),
+    });
+
+    const installedAt = (event: EnvelopeFor<'app.*'>) => ('installedAt' in event.data ? event.data.installedAt : undefined);
+    expect(received[0]).toEqual([
+      { appStateChanged: { name: one, state: 'INSTALLED' } },
+      { appStateChanged: { name: other, state: 'INSTALLED' } },
+    ]);
+    expect(received[1]).toEqual(received[0]);
+    expect(received[2]).toEqual([
+      { appStateChanged: { state: 'INSTALLED', name: one, installedAt: installedAt(first) } },
+      { appStateChanged: { state: 'INSTALLED', name: other, installedAt: installedAt(second) } },
+    ]);
+    expect(received[3]).toEqual([{ appStateChanged: { id: first.data.appId, name: one, version: '1.0.0' } }]);
+    expect(received[4]).toEqual([{ appStateChanged: { id: second.data.appId, name: other, version: '2.0.0' } }]);
+    await Promise.all(clients.map((c) => c.dispose()));
+  });
+
   it('cuts off a client that stops reading, while another client receives every change', async () => {
     const fast = client();
     const fastReceived: string[] = [];
