@@ -42,6 +42,7 @@ export { freePort } from './server-process';
 export class BenchServer {
   private output = '';
   private memoryWaiters: Array<(report: MemoryReport) => void> = [];
+  private profileWaiters: Array<(error?: string) => void> = [];
 
   private constructor(
     readonly name: string,
@@ -50,8 +51,9 @@ export class BenchServer {
   ) {
     child.stdout?.on('data', (chunk: Buffer) => this.keep(chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => this.keep(chunk.toString()));
-    child.on('message', (message: { memory?: MemoryReport }) => {
+    child.on('message', (message: { memory?: MemoryReport; cpuProfile?: string; error?: string }) => {
       if (message?.memory) for (const resolve of this.memoryWaiters.splice(0)) resolve(message.memory);
+      if (message?.cpuProfile) this.profileWaiters.shift()?.(message.error);
     });
   }
 
@@ -118,6 +120,20 @@ export class BenchServer {
     });
     this.child.send('memory');
     return report;
+  }
+
+  /** Starts a CPU profile in the child (memory-probe.ts), or stops it and has it written to `path`. */
+  async cpuProfile(action: 'start' | 'stop', path?: string): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no CPU profile answer within 30 s`)), 30_000);
+      this.profileWaiters.push((error) => {
+        clearTimeout(timer);
+        if (error) reject(new Error(`${this.name}: CPU profile ${action}: ${error}`));
+        else resolve();
+      });
+    });
+    this.child.send({ cpuProfile: action, path });
+    return done;
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */

@@ -19,6 +19,10 @@
  *
  * Clients connect in batches of BENCH_CONNECT_BATCH (default 200), each batch
  * waiting for its connection acks, so the servers' accept queues are not flooded.
+ *
+ * BENCH_CPU_PROF=<dir>: each server records a V8 CPU profile over the rounds and
+ * writes it to <dir>/<server>-<N>.cpuprofile (open it in Chrome DevTools or
+ * speedscope). Profiling slows the servers: its figures are not the bench's.
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -40,6 +44,7 @@ const ROUND_TIMEOUT_MS = 10_000;
 /** Idle time before memory is read (after the barrier event). */
 const SETTLE_MS = 2_000;
 const WARM_UP_CLIENTS = 20;
+const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF;
 
 const ADMIN = { email: 'bench-admin@appserver.test', password: 'bench-admin-password' };
 const PEER_TOKEN = 'bench-peer-token';
@@ -367,6 +372,7 @@ async function runScenario(start: () => Promise<Target>, clients: number): Promi
     const firsts: number[] = [];
     const healthDuringFanOut: number[] = [];
     let missed = 0;
+    if (CPU_PROFILE_DIR) await target.server.cpuProfile('start');
     const cpuBefore = target.server.cpuMs();
     const benchCpuBefore = process.cpuUsage();
     const roundsStart = now();
@@ -404,6 +410,11 @@ async function runScenario(start: () => Promise<Target>, clients: number): Promi
     const roundsWallMs = now() - roundsStart;
     const serverCpuMs = target.server.cpuMs() - cpuBefore;
     const benchCpu = process.cpuUsage(benchCpuBefore);
+    if (CPU_PROFILE_DIR) {
+      const path = join(CPU_PROFILE_DIR, `${target.kind === 'AppServer' ? 'appserver' : 'peer'}-${clients}.cpuprofile`);
+      await target.server.cpuProfile('stop', path);
+      log(`CPU profile of the rounds: ${path}`);
+    }
     log(`${ROUNDS} rounds in ${(roundsWallMs / 1000).toFixed(1)} s, ${missed} deliveries missed`);
 
     return {
