@@ -8,15 +8,31 @@ export class Semaphore {
   }
 
   async run<R>(task: () => Promise<R>): Promise<R> {
-    if (this.available > 0) this.available--;
-    else await new Promise<void>((resolve) => this.waiters.push(resolve));
+    if (!this.tryAcquire()) await this.acquire();
     try {
       return await task();
     } finally {
-      const next = this.waiters.shift();
-      if (next) next();
-      else this.available++;
+      this.release();
     }
+  }
+
+  /** Takes a slot if one is free, without a promise (for hot paths); pair with release(). */
+  tryAcquire(): boolean {
+    if (this.available === 0) return false;
+    this.available--;
+    return true;
+  }
+
+  /** Waits for a slot; pair with release(). */
+  acquire(): Promise<void> {
+    if (this.tryAcquire()) return Promise.resolve();
+    return new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.available++;
   }
 }
 
@@ -49,11 +65,20 @@ export class KeyedSerializer {
 
 /** Rejects with `onTimeout()` if `promise` has not settled within `ms`. */
 export function withTimeout<R>(promise: Promise<R>, ms: number, onTimeout: () => Error): Promise<R> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
+  // One promise and one timer: this wraps every asynchronous event handler.
+  return new Promise<R>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

@@ -3,7 +3,8 @@ import { PERMISSION_EVENT_DEFINITIONS } from '../permissions/permission.events';
 import { SESSION_EVENT_DEFINITIONS } from '../sessions/session.events';
 import { SETTINGS_EVENT_DEFINITIONS } from '../settings/settings.events';
 import { USER_EVENT_DEFINITIONS } from '../users/user.events';
-import { EventDefinition } from './event-definition';
+import { EventDefinition, validatePayload } from './event-definition';
+import { compilePayloadCheck, PayloadCheck } from './payload-check';
 
 /**
  * Every event type AppServer knows, gathered from the domains' `*.events.ts`.
@@ -47,14 +48,31 @@ export type MatchingEventTypes<P extends string> = P extends EventType
 
 export class EventCatalog {
   private readonly byType: ReadonlyMap<string, EventDefinition>;
+  /** Compiled once here, so the hot path never looks up class-validator metadata (see payload-check.ts). */
+  private readonly checks: ReadonlyMap<EventDefinition, PayloadCheck>;
 
   constructor(definitions: readonly EventDefinition<string, any>[]) {
     const byType = new Map<string, EventDefinition>();
+    const checks = new Map<EventDefinition, PayloadCheck>();
     for (const definition of definitions) {
       if (byType.has(definition.type)) throw new Error(`Event type "${definition.type}" is declared twice`);
       byType.set(definition.type, definition as EventDefinition);
+      const check = compilePayloadCheck(definition.payload);
+      if (check) checks.set(definition as EventDefinition, check);
     }
     this.byType = byType;
+    this.checks = checks;
+  }
+
+  /**
+   * What is wrong with `payload` as the payload of `definition`, one line per
+   * problem naming the field; empty when it is valid. Valid payloads take the
+   * compiled check; anything else gets class-validator's full verdict.
+   */
+  validatePayload(definition: EventDefinition, payload: unknown): string[] {
+    const check = this.checks.get(definition);
+    if (check && payload !== null && typeof payload === 'object' && !Array.isArray(payload) && check(payload)) return [];
+    return validatePayload(definition, payload);
   }
 
   get(type: string): EventDefinition | undefined {

@@ -4,8 +4,7 @@ import { NonRetryableError } from './errors';
 import { EventCatalog } from './event-catalog';
 import { EventContext } from './event-context';
 import { EventSourceAuthorizer } from './event-source-authorizer';
-import { validatePayload } from './event-definition';
-import { checkEnvelopeShape, EventEnvelope } from './event-envelope';
+import { checkEnvelopeShape, deepFreeze, EventEnvelope } from './event-envelope';
 import { InboundMessage, MessageListener, MessageSettlement } from './event-transport';
 import { FailureKind, MessageHeaders } from './message-headers';
 import { backoffDelay, RetryPolicy } from './retry-policy';
@@ -39,10 +38,12 @@ const MAX_ERROR_LENGTH = 1000;
  * dead-letter with the reason.
  */
 export class EventConsumer {
-  private readonly inFlight = new Set<Promise<void>>();
   private readonly ordered?: KeyedSerializer;
   private stopping = false;
   private running = 0;
+  /** Messages received and not yet settled (or given up at shutdown). A count, not a set of promises: this is the hot path. */
+  private pending = 0;
+  private idle?: { promise: Promise<void>; resolve: () => void };
 
   constructor(
     readonly handlerName: string,
@@ -56,11 +57,20 @@ export class EventConsumer {
   }
 
   readonly listener: MessageListener = (message, settlement) => {
-    const task = this.process(message, settlement).catch((error: Error) =>
-      this.deps.logger.error(`Unexpected failure consuming from "${this.queue}": ${error.message}`, error.stack),
-    );
-    this.inFlight.add(task);
-    void task.finally(() => this.inFlight.delete(task));
+    this.pending++;
+    this.process(message, settlement).then(this.processed, this.crashed);
+  };
+
+  private readonly processed = (): void => {
+    if (--this.pending === 0 && this.idle) {
+      this.idle.resolve();
+      this.idle = undefined;
+    }
+  };
+
+  private readonly crashed = (error: Error): void => {
+    this.deps.logger.error(`Unexpected failure consuming from "${this.queue}": ${error.message}`, error.stack);
+    this.processed();
   };
 
   /** Handlers currently running (not those waiting for a slot). */
@@ -74,21 +84,29 @@ export class EventConsumer {
    */
   async drain(): Promise<void> {
     this.stopping = true;
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    if (this.pending === 0) return;
+    if (!this.idle) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.idle = { promise, resolve };
+    }
+    await this.idle.promise;
   }
 
   private async process(message: InboundMessage, settlement: MessageSettlement): Promise<void> {
     const decoded = this.decode(message);
     if ('kind' in decoded) {
       this.deps.logger.warn(`Dead-lettering a message from "${this.queue}" (${decoded.kind}): ${decoded.reason}`);
-      return this.settle(() => settlement.deadLetter(this.failureHeaders(message, decoded.kind, decoded.reason, 0)));
+      return this.settle(settlement.deadLetter(this.failureHeaders(message, decoded.kind, decoded.reason, 0)));
     }
     const { envelope } = decoded;
-    const run = () => this.deps.limiter.run(() => this.invoke(envelope, message, settlement));
-    await (this.ordered ? this.ordered.run(envelope.aggregateId, run) : run());
+    if (this.ordered) await this.ordered.run(envelope.aggregateId, () => this.invoke(envelope, message, settlement));
+    else await this.invoke(envelope, message, settlement);
   }
 
   private decode(message: InboundMessage): Decoded {
+    // Published within this process: shape and payload were checked then, and it is frozen. Type and version are this subscription's own checks.
+    if (message.envelope) return this.checkEvent(message.envelope) ?? { envelope: message.envelope };
     let value: unknown;
     try {
       value = JSON.parse(message.body.toString('utf8'));
@@ -98,6 +116,16 @@ export class EventConsumer {
     const shapeProblems = checkEnvelopeShape(value);
     if (shapeProblems.length > 0) return { kind: 'invalid-envelope', reason: shapeProblems.join('; ') };
     const envelope = value as EventEnvelope;
+    const problems = this.checkEvent(envelope);
+    if (problems) return problems;
+    const payloadProblems = this.deps.catalog.validatePayload(this.deps.catalog.get(envelope.type)!, envelope.data);
+    if (payloadProblems.length > 0) return { kind: 'invalid-payload', reason: payloadProblems.join('; ') };
+    // Frozen as the in-memory transport's are, so handlers see the same thing on both transports.
+    return { envelope: deepFreeze(envelope) };
+  }
+
+  /** Whether this subscription can handle this type, at this version; undefined when it can. */
+  private checkEvent(envelope: EventEnvelope): Extract<Decoded, { kind: FailureKind }> | undefined {
     const definition = this.deps.catalog.get(envelope.type);
     if (!definition) return { kind: 'unknown-type', reason: `unknown event type "${envelope.type}"` };
     if (!this.matches(envelope.type)) {
@@ -109,23 +137,32 @@ export class EventConsumer {
         reason: `"${envelope.type}" payload version ${envelope.version} is newer than the known version ${definition.version}`,
       };
     }
-    const problems = validatePayload(definition, envelope.data);
-    if (problems.length > 0) return { kind: 'invalid-payload', reason: problems.join('; ') };
-    return { envelope };
+    return undefined;
   }
 
+  /** Runs the handler within the bus-wide bound on concurrent handlers, then settles the message. */
   private async invoke(envelope: EventEnvelope, message: InboundMessage, settlement: MessageSettlement): Promise<void> {
+    const { limiter } = this.deps;
+    if (!limiter.tryAcquire()) await limiter.acquire();
+    try {
+      await this.invokeHeld(envelope, message, settlement);
+    } finally {
+      limiter.release();
+    }
+  }
+
+  private async invokeHeld(envelope: EventEnvelope, message: InboundMessage, settlement: MessageSettlement): Promise<void> {
     // Not started before shutdown: leave it unacknowledged, the broker redelivers it.
     if (this.stopping) return;
     this.running++;
     let refusal: string | undefined;
     try {
-      refusal = await this.refusalOfSource(envelope);
+      if (envelope.sourceAppName !== null) refusal = await this.refusalOfSource(envelope.sourceAppName, envelope.type);
       if (refusal === undefined) {
-        const handled = this.deps.context.run({ correlationId: envelope.correlationId, causationId: envelope.id }, async () =>
-          this.handler(envelope),
-        );
-        await withTimeout(handled, this.policy.handlerTimeoutMs, () => new Error(`handler timed out after ${this.policy.handlerTimeoutMs} ms`));
+        const context = { correlationId: envelope.correlationId, causationId: envelope.id };
+        const result = this.deps.context.run(context, this.handler, envelope);
+        // A handler that finished synchronously needs no timer.
+        if (result instanceof Promise) await withTimeout(result, this.policy.handlerTimeoutMs, this.timedOut);
       }
     } catch (error) {
       this.running--;
@@ -134,15 +171,16 @@ export class EventConsumer {
     this.running--;
     if (refusal !== undefined) {
       this.deps.logger.warn(`Dead-lettering ${envelope.type} ${envelope.id} from "${this.queue}" (unauthorized-source): ${refusal}`);
-      return this.settle(() => settlement.deadLetter(this.failureHeaders(message, 'unauthorized-source', refusal, 0)));
+      return this.settle(settlement.deadLetter(this.failureHeaders(message, 'unauthorized-source', refusal, 0)));
     }
-    await this.settle(() => settlement.ack());
+    await this.settle(settlement.ack());
   }
 
-  /** Why the app this event claims to come from may not publish it; undefined when it may, or when no app is claimed. */
-  private async refusalOfSource(envelope: EventEnvelope): Promise<string | undefined> {
-    if (envelope.sourceAppName === null) return undefined;
-    const verdict = await this.deps.sourceAuthorizer.authorize(envelope.sourceAppName, envelope.type);
+  private readonly timedOut = () => new Error(`handler timed out after ${this.policy.handlerTimeoutMs} ms`);
+
+  /** Why the app this event claims to come from may not publish it; undefined when it may. */
+  private async refusalOfSource(sourceAppName: string, type: string): Promise<string | undefined> {
+    const verdict = await this.deps.sourceAuthorizer.authorize(sourceAppName, type);
     return verdict.allowed ? undefined : verdict.reason;
   }
 
@@ -154,13 +192,13 @@ export class EventConsumer {
     if (nonRetryable || failures > maxRetries) {
       const kind: FailureKind = nonRetryable ? 'non-retryable' : 'retries-exhausted';
       this.deps.logger.error(`${this.handlerName} failed on ${envelope.type} ${envelope.id} (${kind}, ${failures} attempts): ${reason}`);
-      return this.settle(() => settlement.deadLetter(this.failureHeaders(message, kind, reason, failures)));
+      return this.settle(settlement.deadLetter(this.failureHeaders(message, kind, reason, failures)));
     }
     const wait = backoffDelay(failures, initialDelayMs, maxDelayMs);
     this.deps.logger.warn(`${this.handlerName} failed on ${envelope.type} ${envelope.id} (attempt ${failures}); retrying in ${wait} ms: ${reason}`);
     const headers = this.failureHeaders(message, 'retries-exhausted', reason, failures);
     delete headers[MessageHeaders.FAILURE_KIND];
-    return this.settle(() => settlement.retry(failures, wait, headers));
+    return this.settle(settlement.retry(failures, wait, headers));
   }
 
   private failureHeaders(message: InboundMessage, kind: FailureKind, reason: string, attempts: number): Record<string, string | number> {
@@ -178,9 +216,9 @@ export class EventConsumer {
   }
 
   /** A settlement that fails (connection lost) leaves the message unacknowledged: the broker redelivers it. */
-  private async settle(action: () => Promise<void>): Promise<void> {
+  private async settle(settled: Promise<void>): Promise<void> {
     try {
-      await action();
+      await settled;
     } catch (error) {
       this.deps.logger.warn(`Could not settle a message from "${this.queue}" (${(error as Error).message}); it will be redelivered`);
     }

@@ -16,8 +16,11 @@ export interface EventContextValue {
 export class EventContext {
   private readonly storage = new AsyncLocalStorage<EventContextValue>();
 
-  run<R>(value: EventContextValue, fn: () => R): R {
-    return this.storage.run(value, fn);
+  run<R>(value: EventContextValue, fn: () => R): R;
+  /** With arguments for `fn`, so a hot caller need not allocate a closure. */
+  run<R, A extends unknown[]>(value: EventContextValue, fn: (...args: A) => R, ...args: A): R;
+  run<R, A extends unknown[]>(value: EventContextValue, fn: (...args: A) => R, ...args: A): R {
+    return this.storage.run(value, fn, ...args);
   }
 
   current(): EventContextValue | undefined {

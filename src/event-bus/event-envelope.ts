@@ -63,3 +63,37 @@ export function checkEnvelopeShape(value: unknown): string[] {
   if (envelope.data === null || typeof envelope.data !== 'object' || Array.isArray(envelope.data)) problems.push('data must be an object');
   return problems;
 }
+
+/**
+ * A frozen copy of `value` as it would come out of a JSON round trip: what a
+ * handler sees is the same whether the event crossed RabbitMQ or stayed in the
+ * process, and no handler can change what another one (or the publisher) sees.
+ */
+export function frozenJsonCopy<T>(value: T): T {
+  if (value === null || typeof value !== 'object') {
+    return (typeof value === 'number' && !Number.isFinite(value) ? null : value) as T;
+  }
+  if (Array.isArray(value)) {
+    return Object.freeze(value.map((item) => (item === undefined || typeof item === 'function' ? null : frozenJsonCopy(item)))) as T;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) {
+    // Class instances, Dates and anything with toJSON: let JSON say what they become.
+    return deepFreeze(JSON.parse(JSON.stringify(value)));
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    if (item !== undefined && typeof item !== 'function') copy[key] = frozenJsonCopy(item);
+  }
+  return Object.freeze(copy) as T;
+}
+
+/** Freezes a parsed JSON value in place, all the way down. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}

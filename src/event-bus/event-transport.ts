@@ -22,6 +22,12 @@ export interface InboundMessage {
   readonly routingKey: string;
   readonly headers: Readonly<Record<string, unknown>>;
   readonly redelivered: boolean;
+  /**
+   * Set only by a transport that delivers within the process: the envelope
+   * exactly as this process published it — validated then, and frozen — so the
+   * consumer need not decode and validate it again.
+   */
+  readonly envelope?: EventEnvelope;
 }
 
 /** How a consumer settles a message. Each call acknowledges the original only once its copy is safely stored. */
@@ -45,7 +51,22 @@ export interface ConsumerHandle {
 
 export interface OutboundMessage {
   readonly envelope: EventEnvelope;
+  /** The envelope as JSON, encoded on first use: an in-process delivery may never need the bytes. */
   readonly body: Buffer;
+}
+
+export function outboundMessage(envelope: EventEnvelope): OutboundMessage {
+  return new LazilyEncodedMessage(envelope);
+}
+
+class LazilyEncodedMessage implements OutboundMessage {
+  private encoded?: Buffer;
+
+  constructor(readonly envelope: EventEnvelope) {}
+
+  get body(): Buffer {
+    return (this.encoded ??= Buffer.from(JSON.stringify(this.envelope)));
+  }
 }
 
 export interface DeadLetterRecord {

@@ -7,10 +7,9 @@ import { EventCatalog, EventPayload, EventType } from './event-catalog';
 import { EventConsumer } from './event-consumer';
 import { EventContext } from './event-context';
 import { EventSourceAuthorizer } from './event-source-authorizer';
-import { validatePayload } from './event-definition';
-import { AnyEventEnvelope, checkEnvelopeShape, EnvelopeFor, EnvelopeOf, EventEnvelope } from './event-envelope';
+import { AnyEventEnvelope, checkEnvelopeShape, EnvelopeFor, EnvelopeOf, EventEnvelope, frozenJsonCopy } from './event-envelope';
 import { EventBusClosedError, EventValidationError } from './errors';
-import { ConsumerHandle, EventTransport, QueueSpec } from './event-transport';
+import { ConsumerHandle, EventTransport, outboundMessage, QueueSpec } from './event-transport';
 import { FailureKind, MessageHeaders } from './message-headers';
 import { RetryPolicy } from './retry-policy';
 import { compileTopicPattern } from './topic-pattern';
@@ -73,11 +72,12 @@ export class TransportEventBus extends EventBus implements OnModuleDestroy {
   createEnvelope<T extends EventType>(type: T, payload: EventPayload<T>, options: PublishOptions = {}): EnvelopeOf<T> {
     const definition = this.catalog.get(type);
     if (!definition) throw new EventValidationError(type, [`unknown event type (known: ${this.catalog.types().join(', ')})`]);
-    const problems = validatePayload(definition, payload);
+    const problems = this.catalog.validatePayload(definition, payload);
     if (problems.length > 0) throw new EventValidationError(type, problems);
     const context = this.context.current();
     const id = uuidv7();
-    return {
+    // Frozen, and the payload copied as JSON would: the envelope may be handed to in-process handlers as is.
+    return Object.freeze({
       id,
       type,
       source: options.sourceAppName ? `app/${options.sourceAppName}` : this.source,
@@ -91,9 +91,9 @@ export class TransportEventBus extends EventBus implements OnModuleDestroy {
       causationId: options.causationId ?? context?.causationId ?? null,
       sourceAppId: options.sourceAppId ?? null,
       sourceAppName: options.sourceAppName ?? null,
-      metadata: { ...options.metadata },
-      data: payload,
-    } as EnvelopeOf<T>;
+      metadata: Object.freeze({ ...options.metadata }),
+      data: frozenJsonCopy(payload),
+    }) as EnvelopeOf<T>;
   }
 
   async publish<T extends EventType>(type: T, payload: EventPayload<T>, options?: PublishOptions): Promise<EnvelopeOf<T>> {
@@ -111,14 +111,15 @@ export class TransportEventBus extends EventBus implements OnModuleDestroy {
   }
 
   async publishEnvelopes(envelopes: readonly AnyEventEnvelope[]): Promise<void> {
+    // Rows written before a deploy may meet a newer catalog: check them again, it costs well under a microsecond.
     for (const envelope of envelopes) {
       const problems = checkEnvelopeShape(envelope);
       const definition = this.catalog.get(envelope?.type);
       if (!definition) problems.push(`unknown event type "${envelope?.type}"`);
-      else problems.push(...validatePayload(definition, envelope.data));
+      else problems.push(...this.catalog.validatePayload(definition, envelope.data));
       if (problems.length > 0) throw new EventValidationError(envelope?.type ?? 'unknown', problems);
     }
-    await this.send(envelopes);
+    await this.send(envelopes.map(frozenJsonCopy));
   }
 
   async subscribe<P extends string>(pattern: P, handler: EventHandler<EnvelopeFor<P>>, options: SubscribeOptions = {}): Promise<Subscription> {
@@ -233,7 +234,7 @@ export class TransportEventBus extends EventBus implements OnModuleDestroy {
   private async send(envelopes: readonly EventEnvelope[]): Promise<void> {
     if (this.closing) throw new EventBusClosedError(`publish "${envelopes[0]?.type}"`);
     if (envelopes.length === 0) return;
-    const pending = this.transport.publish(envelopes.map((envelope) => ({ envelope, body: Buffer.from(JSON.stringify(envelope)) })));
+    const pending = this.transport.publish(envelopes.map(outboundMessage));
     this.pendingPublishes.add(pending);
     try {
       await pending;

@@ -139,6 +139,52 @@ for (const [label, createHarness] of transports) {
         expect(Date.parse(event.time)).not.toBeNaN();
       });
 
+      it('hands every handler a frozen envelope, and leaves the publisher’s payload object alone', async () => {
+        const { bus } = await harness.start();
+        const first = new Recorder();
+        const second = new Recorder();
+        const mutationErrors: unknown[] = [];
+        await bus.subscribe('settings.updated', (event) => {
+          first.handle(event);
+          try {
+            (event.data.changedKeys as string[]).push('sneaked-in');
+          } catch (error) {
+            mutationErrors.push(error);
+          }
+        });
+        await bus.subscribe('settings.updated', second.handle);
+        const payload = payloads.settingsUpdated('de.test.frozen', 2);
+
+        const published = await bus.publish('settings.updated', payload);
+        await waitFor(() => first.events.length === 1 && second.events.length === 1, 'both handlers to get the event');
+
+        for (const event of [published, first.events[0], second.events[0]]) {
+          expect(Object.isFrozen(event)).toBe(true);
+          expect(Object.isFrozen(event.data)).toBe(true);
+          expect(Object.isFrozen(event.metadata)).toBe(true);
+          expect(Object.isFrozen((event.data as { changedKeys: string[] }).changedKeys)).toBe(true);
+        }
+        expect(mutationErrors).toHaveLength(1);
+        expect(mutationErrors[0]).toBeInstanceOf(TypeError);
+        expect(second.events[0].data).toEqual(payloads.settingsUpdated('de.test.frozen', 2));
+        // The publisher may go on using its own object.
+        expect(Object.isFrozen(payload)).toBe(false);
+        payload.changedKeys.push('after-publish');
+        expect(second.events[0].data).toEqual(published.data);
+        expect(published.data).not.toBe(payload);
+      });
+
+      it('delivers what a JSON round trip would: undefined fields are dropped on both transports', async () => {
+        const { bus } = await harness.start();
+        const received = new Recorder();
+        await bus.subscribe('settings.deleted', received.handle);
+
+        await bus.publish('settings.deleted', { appName: 'de.test.json', reason: undefined });
+        await waitFor(() => received.events.length === 1, 'the event to arrive');
+
+        expect(Object.keys(received.events[0].data)).toEqual(['appName']);
+      });
+
       it('carries the correlation id and makes the handled event the cause of what its handler publishes', async () => {
         const { bus } = await harness.start();
         const reactions = new Recorder();

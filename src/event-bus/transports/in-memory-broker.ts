@@ -1,10 +1,22 @@
+import { InboundMessage } from '../event-transport';
 import { compileTopicPattern, TopicMatcher } from '../topic-pattern';
 
-export interface BrokerMessage {
-  readonly body: Buffer;
-  readonly routingKey: string;
-  readonly headers: Readonly<Record<string, unknown>>;
-  readonly redelivered: boolean;
+const MAX_CACHED_ROUTES = 1_000;
+
+/** What a queue holds: bytes with a routing key and headers, and, when published within the process, the envelope itself. */
+export type BrokerMessage = InboundMessage;
+
+/** `message` with other headers and redelivery flag. Its bytes are read only if someone asks: a local message may never need them. */
+export function copyMessage(message: BrokerMessage, headers: Readonly<Record<string, unknown>>, redelivered: boolean): BrokerMessage {
+  return {
+    routingKey: message.routingKey,
+    headers,
+    redelivered,
+    ...(message.envelope ? { envelope: message.envelope } : {}),
+    get body() {
+      return message.body;
+    },
+  };
 }
 
 export type BrokerListener = (message: BrokerMessage, consumer: BrokerConsumer) => void;
@@ -143,6 +155,8 @@ interface Binding {
 export class InMemoryBroker {
   private readonly queues = new Map<string, BrokerQueue>();
   private readonly bindings = new Map<string, Binding[]>();
+  /** exchange → routing key → queues it reaches; dropped whenever the bindings change. Spares every publish the pattern matching. */
+  private readonly routes = new Map<string, Map<string, BrokerQueue[]>>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(readonly maxQueueLength = 100_000) {}
@@ -158,6 +172,7 @@ export class InMemoryBroker {
       list.push({ queue: target, pattern, matches: compileTopicPattern(pattern) });
     }
     this.bindings.set(exchange, list);
+    this.routes.delete(exchange);
   }
 
   deleteQueue(name: string): void {
@@ -170,18 +185,38 @@ export class InMemoryBroker {
         list.filter((b) => b.queue !== queue),
       );
     }
+    this.routes.clear();
   }
 
   /** Routes to every bound queue whose pattern matches; each queue gets one copy. Refuses if any is full. */
   publish(exchange: string, routingKey: string, body: Buffer, headers: Record<string, unknown> = {}): void {
-    const targets = new Set<BrokerQueue>();
-    for (const binding of this.bindings.get(exchange) ?? []) {
-      if (binding.matches(routingKey)) targets.add(binding.queue);
-    }
+    this.publishMessage(exchange, { body, routingKey, headers, redelivered: false });
+  }
+
+  /** `publish` for a message built by the caller (the in-memory transport's, which carries its envelope). */
+  publishMessage(exchange: string, message: BrokerMessage): void {
+    const targets = this.route(exchange, message.routingKey);
     for (const queue of targets) {
       if (!queue.hasRoom()) throw new QueueFullError(queue.name, queue.maxLength);
     }
-    for (const queue of targets) queue.enqueue({ body, routingKey, headers, redelivered: false });
+    // Queues may share the message object: it is never changed, only copied (requeue, retry, dead letter).
+    for (const queue of targets) queue.enqueue(message);
+  }
+
+  private route(exchange: string, routingKey: string): readonly BrokerQueue[] {
+    let byKey = this.routes.get(exchange);
+    if (!byKey) this.routes.set(exchange, (byKey = new Map()));
+    let targets = byKey.get(routingKey);
+    if (!targets) {
+      targets = [];
+      for (const binding of this.bindings.get(exchange) ?? []) {
+        if (binding.matches(routingKey) && !targets.includes(binding.queue)) targets.push(binding.queue);
+      }
+      // Routing keys are event types, a short list; the bound keeps an odd publisher from growing the map forever.
+      if (byKey.size >= MAX_CACHED_ROUTES) byKey.clear();
+      byKey.set(routingKey, targets);
+    }
+    return targets;
   }
 
   /** Puts a message straight into a queue (the default exchange). */
@@ -211,7 +246,7 @@ export class InMemoryBroker {
   requeueUnacked(consumer: BrokerConsumer): void {
     const pending = [...consumer.unacked].reverse();
     consumer.unacked.clear();
-    for (const message of pending) consumer.queue.messages.unshift({ ...message, redelivered: true });
+    for (const message of pending) consumer.queue.messages.unshift(copyMessage(message, message.headers, true));
     consumer.queue.schedulePump();
   }
 

@@ -6,11 +6,61 @@ import {
   DeadLetterRecord,
   EventTransport,
   MessageListener,
+  MessageSettlement,
   OutboundMessage,
   QueueSpec,
 } from '../event-transport';
-import { BrokerConsumer, BrokerMessage, InMemoryBroker } from './in-memory-broker';
+import { BrokerConsumer, BrokerMessage, copyMessage, InMemoryBroker } from './in-memory-broker';
+import { EventEnvelope } from '../event-envelope';
 import { ReconnectBackoff } from './reconnect-backoff';
+
+const NO_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** A message published within the process: it hands over the envelope itself, and is encoded only if someone reads its bytes. */
+class LocalMessage implements BrokerMessage {
+  readonly headers = NO_HEADERS;
+  readonly redelivered = false;
+
+  constructor(private readonly outbound: OutboundMessage) {}
+
+  get envelope(): EventEnvelope {
+    return this.outbound.envelope;
+  }
+
+  get routingKey(): string {
+    return this.outbound.envelope.type;
+  }
+
+  get body(): Buffer {
+    return this.outbound.body;
+  }
+}
+
+/** How a consumer settles one in-memory delivery; one object per delivery, as this is the hot path. */
+class MemorySettlement implements MessageSettlement {
+  constructor(
+    private readonly broker: InMemoryBroker,
+    private readonly spec: QueueSpec,
+    private readonly consumer: BrokerConsumer,
+    private readonly message: BrokerMessage,
+  ) {}
+
+  async ack(): Promise<void> {
+    this.consumer.ack(this.message);
+  }
+
+  async retry(_attempt: number, delayMs: number, headers: Record<string, string | number>): Promise<void> {
+    if (!this.consumer.unacked.has(this.message)) return;
+    this.broker.redeliverLater(this.spec.name, copyMessage(this.message, { ...this.message.headers, ...headers }, false), delayMs);
+    this.consumer.ack(this.message);
+  }
+
+  async deadLetter(headers: Record<string, string | number>): Promise<void> {
+    if (!this.consumer.unacked.has(this.message)) return;
+    this.broker.sendToQueue(this.spec.deadLetterQueue, copyMessage(this.message, { ...this.message.headers, ...headers }, this.message.redelivered));
+    this.consumer.ack(this.message);
+  }
+}
 
 interface MemoryConsumerState extends ConsumerHandle {
   attach(): void;
@@ -48,7 +98,7 @@ export class InMemoryTransport extends EventTransport {
 
   async publish(messages: readonly OutboundMessage[]): Promise<void> {
     if (!this.connected) await this.waitForConnection(messages[0]?.envelope.type ?? 'event');
-    for (const { envelope, body } of messages) this.broker.publish(this.exchange, envelope.type, body);
+    for (const message of messages) this.broker.publishMessage(this.exchange, new LocalMessage(message));
   }
 
   async consume(spec: QueueSpec, listener: MessageListener): Promise<ConsumerHandle> {
@@ -58,21 +108,7 @@ export class InMemoryTransport extends EventTransport {
 
     const broker = this.broker;
     const onMessage = (message: BrokerMessage, consumer: BrokerConsumer) =>
-      listener(message, {
-        ack: async () => {
-          consumer.ack(message);
-        },
-        retry: async (_attempt, delayMs, headers) => {
-          if (!consumer.unacked.has(message)) return;
-          broker.redeliverLater(spec.name, { ...message, headers: { ...message.headers, ...headers }, redelivered: false }, delayMs);
-          consumer.ack(message);
-        },
-        deadLetter: async (headers) => {
-          if (!consumer.unacked.has(message)) return;
-          broker.sendToQueue(spec.deadLetterQueue, { ...message, headers: { ...message.headers, ...headers } });
-          consumer.ack(message);
-        },
-      });
+      listener(message, new MemorySettlement(broker, spec, consumer, message));
 
     let current: BrokerConsumer | undefined;
     let stopped = false;
