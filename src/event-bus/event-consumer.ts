@@ -58,7 +58,17 @@ export class EventConsumer {
 
   readonly listener: MessageListener = (message, settlement) => {
     this.pending++;
-    this.process(message, settlement).then(this.processed, this.crashed);
+    let decoded: Decoded;
+    try {
+      decoded = this.decode(message);
+    } catch (error) {
+      decoded = { kind: 'undecodable', reason: (error as Error).message };
+    }
+    let work: Promise<void>;
+    if ('kind' in decoded) work = this.refuse(message, settlement, decoded.kind, decoded.reason);
+    else if (this.ordered) work = this.ordered.run(decoded.envelope.aggregateId, () => this.invoke(decoded.envelope, message, settlement));
+    else work = this.invoke(decoded.envelope, message, settlement);
+    work.then(this.processed, this.crashed);
   };
 
   private readonly processed = (): void => {
@@ -93,15 +103,9 @@ export class EventConsumer {
     await this.idle.promise;
   }
 
-  private async process(message: InboundMessage, settlement: MessageSettlement): Promise<void> {
-    const decoded = this.decode(message);
-    if ('kind' in decoded) {
-      this.deps.logger.warn(`Dead-lettering a message from "${this.queue}" (${decoded.kind}): ${decoded.reason}`);
-      return this.settle(settlement.deadLetter(this.failureHeaders(message, decoded.kind, decoded.reason, 0)));
-    }
-    const { envelope } = decoded;
-    if (this.ordered) await this.ordered.run(envelope.aggregateId, () => this.invoke(envelope, message, settlement));
-    else await this.invoke(envelope, message, settlement);
+  private refuse(message: InboundMessage, settlement: MessageSettlement, kind: FailureKind, reason: string): Promise<void> {
+    this.deps.logger.warn(`Dead-lettering a message from "${this.queue}" (${kind}): ${reason}`);
+    return this.settle(settlement.deadLetter(this.failureHeaders(message, kind, reason, 0)));
   }
 
   private decode(message: InboundMessage): Decoded {
@@ -140,40 +144,44 @@ export class EventConsumer {
     return undefined;
   }
 
-  /** Runs the handler within the bus-wide bound on concurrent handlers, then settles the message. */
+  /**
+   * Runs the handler within the bus-wide bound on concurrent handlers, then
+   * settles the message. One async function for the whole way: it runs for
+   * every message, and each extra promise costs on the hot path.
+   */
   private async invoke(envelope: EventEnvelope, message: InboundMessage, settlement: MessageSettlement): Promise<void> {
     const { limiter } = this.deps;
     if (!limiter.tryAcquire()) await limiter.acquire();
     try {
-      await this.invokeHeld(envelope, message, settlement);
+      // Not started before shutdown: leave it unacknowledged, the broker redelivers it.
+      if (this.stopping) return;
+      this.running++;
+      let refusal: string | undefined;
+      try {
+        if (envelope.sourceAppName !== null) refusal = await this.refusalOfSource(envelope.sourceAppName, envelope.type);
+        if (refusal === undefined) {
+          const context = { correlationId: envelope.correlationId, causationId: envelope.id };
+          const result = this.deps.context.run(context, this.handler, envelope);
+          // A handler that finished synchronously needs no timer.
+          if (result instanceof Promise) await withTimeout(result, this.policy.handlerTimeoutMs, this.timedOut);
+        }
+      } catch (error) {
+        this.running--;
+        return await this.handleFailure(error, envelope, message, settlement);
+      }
+      this.running--;
+      if (refusal !== undefined) {
+        this.deps.logger.warn(`Dead-lettering ${envelope.type} ${envelope.id} from "${this.queue}" (unauthorized-source): ${refusal}`);
+        return await this.settle(settlement.deadLetter(this.failureHeaders(message, 'unauthorized-source', refusal, 0)));
+      }
+      try {
+        await settlement.ack();
+      } catch (error) {
+        this.settleFailed(error);
+      }
     } finally {
       limiter.release();
     }
-  }
-
-  private async invokeHeld(envelope: EventEnvelope, message: InboundMessage, settlement: MessageSettlement): Promise<void> {
-    // Not started before shutdown: leave it unacknowledged, the broker redelivers it.
-    if (this.stopping) return;
-    this.running++;
-    let refusal: string | undefined;
-    try {
-      if (envelope.sourceAppName !== null) refusal = await this.refusalOfSource(envelope.sourceAppName, envelope.type);
-      if (refusal === undefined) {
-        const context = { correlationId: envelope.correlationId, causationId: envelope.id };
-        const result = this.deps.context.run(context, this.handler, envelope);
-        // A handler that finished synchronously needs no timer.
-        if (result instanceof Promise) await withTimeout(result, this.policy.handlerTimeoutMs, this.timedOut);
-      }
-    } catch (error) {
-      this.running--;
-      return this.handleFailure(error, envelope, message, settlement);
-    }
-    this.running--;
-    if (refusal !== undefined) {
-      this.deps.logger.warn(`Dead-lettering ${envelope.type} ${envelope.id} from "${this.queue}" (unauthorized-source): ${refusal}`);
-      return this.settle(settlement.deadLetter(this.failureHeaders(message, 'unauthorized-source', refusal, 0)));
-    }
-    await this.settle(settlement.ack());
   }
 
   private readonly timedOut = () => new Error(`handler timed out after ${this.policy.handlerTimeoutMs} ms`);
@@ -220,7 +228,11 @@ export class EventConsumer {
     try {
       await settled;
     } catch (error) {
-      this.deps.logger.warn(`Could not settle a message from "${this.queue}" (${(error as Error).message}); it will be redelivered`);
+      this.settleFailed(error);
     }
+  }
+
+  private settleFailed(error: unknown): void {
+    this.deps.logger.warn(`Could not settle a message from "${this.queue}" (${(error as Error).message}); it will be redelivered`);
   }
 }

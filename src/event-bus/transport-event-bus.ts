@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Logger, OnModuleDestroy } from '@nestjs/common';
-import { v7 as uuidv7 } from 'uuid';
 import { delay, Semaphore } from './concurrency';
 import { EventBus, DeadLetter, EventBusHealth, EventHandler, PublishOptions, PublishRequest, Subscription, SubscribeOptions } from './event-bus';
 import { EventCatalog, EventPayload, EventType } from './event-catalog';
 import { EventConsumer } from './event-consumer';
 import { EventContext } from './event-context';
+import { EventIdGenerator } from './event-ids';
 import { EventSourceAuthorizer } from './event-source-authorizer';
 import { AnyEventEnvelope, checkEnvelopeShape, EnvelopeFor, EnvelopeOf, EventEnvelope, frozenJsonCopy } from './event-envelope';
 import { EventBusClosedError, EventValidationError } from './errors';
@@ -50,6 +50,7 @@ export class TransportEventBus extends EventBus implements OnModuleDestroy {
   /** Distinguishes this bus's broadcast queues from those of any other bus of the same instance id. */
   private readonly busTag = randomBytes(3).toString('hex');
   private readonly source: string;
+  private readonly ids = new EventIdGenerator();
   private sequence = 0;
   private closing?: Promise<void>;
 
@@ -75,14 +76,14 @@ export class TransportEventBus extends EventBus implements OnModuleDestroy {
     const problems = this.catalog.validatePayload(definition, payload);
     if (problems.length > 0) throw new EventValidationError(type, problems);
     const context = this.context.current();
-    const id = uuidv7();
+    const { id, time } = this.ids.next();
     // Frozen, and the payload copied as JSON would: the envelope may be handed to in-process handlers as is.
     return Object.freeze({
       id,
       type,
       source: options.sourceAppName ? `app/${options.sourceAppName}` : this.source,
       specversion: '1.0',
-      time: new Date().toISOString(),
+      time,
       datacontenttype: 'application/json',
       aggregateId: options.aggregateId ?? definition.aggregateId(payload),
       aggregateType: definition.aggregateType,
