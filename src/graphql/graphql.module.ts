@@ -4,7 +4,7 @@ import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { GraphQLWsSubscriptionsConfig, GraphQLModule as NestGraphQLModule } from '@nestjs/graphql';
 import type { Request } from 'express';
-import type { ExecutionResult, GraphQLError } from 'graphql';
+import type { ExecutionResult, FormattedExecutionResult, GraphQLError } from 'graphql';
 import type { Context as WsContext } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { UserPrincipal } from '../common/principal';
@@ -55,35 +55,7 @@ export const MAX_QUERY_DEPTH = 10;
         validationRules: [depthLimit(MAX_QUERY_DEPTH)],
         subscriptions: {
           // The graphql-ws protocol (graphql-transport-ws), as Apollo Client's GraphQLWsLink speaks it, on /graphql.
-          // Cast: Nest's type lists only some graphql-ws hooks, but passes every option through to graphql-ws.
-          'graphql-ws': <GraphQLWsSubscriptionsConfig>{
-            path: '/graphql',
-            // One execution per event and query for the streams that allow it (appStateChanged), not one per client.
-            subscribe: new SharedSubscriptionExecution().subscribe,
-            // Authenticated once, at connect; a session ended later closes the socket (WebSocketConnections).
-            onConnect: async (ctx: SocketContext) => {
-              const extra = extraOf(ctx);
-              const principal = await authenticator.authenticateAuthorization(ctx.connectionParams?.authorization);
-              if (!principal) {
-                extra.socket.close(WebSocketCloseCodes.UNAUTHORIZED, 'Unauthorized: missing, invalid or expired token');
-                return false;
-              }
-              extra.principal = principal;
-              connections.add(principal.sessionId, extra.socket);
-              return true;
-            },
-            onClose: (ctx: SocketContext) => {
-              const extra = extraOf(ctx);
-              if (extra.principal) connections.remove(extra.principal.sessionId, extra.socket);
-            },
-            // graphql-ws does not go through Apollo: map errors here with the same formatter, so a client gets
-            // the same extensions.code (FORBIDDEN, BAD_USER_INPUT, …) over the socket as over HTTP.
-            onNext: (_ctx: SocketContext, _id: string, _payload: unknown, _args: unknown, result: ExecutionResult) =>
-              result.errors ? { ...result, errors: result.errors.map((error) => formatGraphQLError(error.toJSON(), error)) } : undefined,
-            // Errors before execution (a query that does not parse or validate) are sent as graphql-ws `error` messages.
-            onError: (_ctx: SocketContext, _id: string, _payload: unknown, errors: readonly GraphQLError[]) =>
-              errors.map((error) => ({ message: error.message, locations: error.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
-          },
+          'graphql-ws': graphqlWsOptions(authenticator, connections),
         },
         // HTTP: the principal of each request from its bearer token. WebSocket: the one established at connect.
         context: async (input: { req?: Request; extra?: SocketExtra }): Promise<GraphqlContext> => {
@@ -100,4 +72,48 @@ export class GraphqlModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(CorrelationMiddleware).forRoutes('*path');
   }
+}
+
+/** graphql-ws on /graphql: authentication at connect, shared subscription executions, errors formatted as over HTTP. */
+function graphqlWsOptions(authenticator: SessionAuthenticator, connections: WebSocketConnections): GraphQLWsSubscriptionsConfig {
+  const executions = new SharedSubscriptionExecution({ formatErrors });
+  // Cast: Nest's type lists only some graphql-ws hooks, but passes every option through to graphql-ws.
+  return <GraphQLWsSubscriptionsConfig>{
+    path: '/graphql',
+    // One execution per event and query for the streams that allow it (appStateChanged), not one per client,
+    // written straight to the sockets (see SharedSubscriptionExecution).
+    subscribe: executions.subscribe,
+    onOperation: (ctx: SocketContext, id: string, _payload: unknown, _args: unknown, operation: unknown) => {
+      executions.deliverDirectly(operation, extraOf(ctx).socket, id);
+      return undefined;
+    },
+    // Authenticated once, at connect; a session ended later closes the socket (WebSocketConnections).
+    onConnect: async (ctx: SocketContext) => {
+      const extra = extraOf(ctx);
+      const principal = await authenticator.authenticateAuthorization(ctx.connectionParams?.authorization);
+      if (!principal) {
+        extra.socket.close(WebSocketCloseCodes.UNAUTHORIZED, 'Unauthorized: missing, invalid or expired token');
+        return false;
+      }
+      extra.principal = principal;
+      connections.add(principal.sessionId, extra.socket);
+      return true;
+    },
+    onClose: (ctx: SocketContext) => {
+      const extra = extraOf(ctx);
+      if (extra.principal) connections.remove(extra.principal.sessionId, extra.socket);
+    },
+    // graphql-ws does not go through Apollo: map errors here with the same formatter, so a client gets
+    // the same extensions.code (FORBIDDEN, BAD_USER_INPUT, …) over the socket as over HTTP.
+    onNext: (_ctx: SocketContext, _id: string, _payload: unknown, _args: unknown, result: ExecutionResult) =>
+      result.errors ? formatErrors(result) : undefined,
+    // Errors before execution (a query that does not parse or validate) are sent as graphql-ws `error` messages.
+    onError: (_ctx: SocketContext, _id: string, _payload: unknown, errors: readonly GraphQLError[]) =>
+      errors.map((error) => ({ message: error.message, locations: error.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
+  };
+}
+
+/** A result with errors as a client gets it over graphql-ws: each error mapped by the formatter HTTP uses. */
+function formatErrors(result: ExecutionResult): FormattedExecutionResult {
+  return { ...result, errors: result.errors?.map((error) => formatGraphQLError(error.toJSON(), error)) };
 }

@@ -24,9 +24,16 @@ interface Context {
  */
 function fixture() {
   const streams: BoundedStream<Change>[] = [];
-  const counts = { resolvedStates: 0 };
+  const counts = { resolvedStates: 0, overflows: 0 };
+  /** `later` resolves when the test releases the event's name. */
+  const gates = new Map<string, () => void>();
+  const release = (name: string) => gates.get(name)?.();
   const open = (marked: boolean) => {
-    const stream = new BoundedStream<Change>(10, () => undefined, () => streams.splice(streams.indexOf(stream), 1));
+    const stream = new BoundedStream<Change>(
+      CAPACITY,
+      () => counts.overflows++,
+      () => streams.splice(streams.indexOf(stream), 1),
+    );
     streams.push(stream);
     return marked ? shareExecutions(stream) : stream;
   };
@@ -43,6 +50,13 @@ function fixture() {
       },
       // What a shared execution must never answer from one client's context for another.
       viewer: { type: GraphQLString, resolve: (_source, _args, context) => context.principal?.name ?? null },
+      later: { type: GraphQLString, resolve: (source) => new Promise((resolve) => gates.set(source.name, () => resolve(source.name))) },
+      broken: {
+        type: GraphQLString,
+        resolve: () => {
+          throw new Error('broken field');
+        },
+      },
     },
   });
   const schema = new GraphQLSchema({
@@ -50,8 +64,8 @@ function fixture() {
     subscription: new GraphQLObjectType<unknown, Context>({
       name: 'Subscription',
       fields: {
-        shared: { type: new GraphQLNonNull(Changed), subscribe: () => open(true), resolve: (event: Change) => event.changed },
-        private: { type: new GraphQLNonNull(Changed), subscribe: () => open(false), resolve: (event: Change) => event.changed },
+        shared: { type: new GraphQLNonNull(Changed), subscribe: () => open(true), resolve: (event) => (event as Change).changed },
+        private: { type: new GraphQLNonNull(Changed), subscribe: () => open(false), resolve: (event) => (event as Change).changed },
         refused: {
           type: Changed,
           subscribe: () => {
@@ -61,7 +75,9 @@ function fixture() {
       },
     }),
   });
-  const executions = new SharedSubscriptionExecution();
+  const executions = new SharedSubscriptionExecution({
+    formatErrors: (result) => ({ ...result, errors: result.errors?.map((error) => ({ message: `formatted: ${error.message}` })) }),
+  });
   const subscribe = async (query: string, variableValues?: Record<string, unknown>, principal: string | null = null) => {
     const result = await executions.subscribe({
       schema,
@@ -77,8 +93,25 @@ function fixture() {
     const event: Change = { changed: { name, state } };
     for (const stream of [...streams]) stream.push(event);
   };
-  return { schema, executions, subscribe, publish, streams, counts };
+  return { schema, executions, subscribe, publish, release, streams, counts };
 }
+
+const CAPACITY = 10;
+
+/** The part of a `ws` WebSocket direct delivery uses, recording what is sent. */
+class FakeSocket {
+  readonly OPEN = 1;
+  readyState = 1;
+  bufferedAmount = 0;
+  readonly sent: unknown[] = [];
+
+  send(data: string): void {
+    this.sent.push(JSON.parse(data));
+  }
+}
+
+/** Lets every promise chain that can go on go on. */
+const settled = () => new Promise((resolve) => setImmediate(resolve));
 
 const next = async (stream: AsyncIterator<ExecutionResult>) => (await stream.next()).value as ExecutionResult;
 
@@ -158,5 +191,123 @@ describe('SharedSubscriptionExecution', () => {
 
     expect(streams).toHaveLength(0);
     expect(await client.next()).toEqual({ value: undefined, done: true });
+  });
+
+  describe('delivering directly to the socket', () => {
+    it('sends each event as the graphql-ws next message of each subscription, executed once for all', async () => {
+      const { executions, subscribe, publish, counts } = fixture();
+      const query = 'subscription { shared { name state } }';
+      const [first, second] = [new FakeSocket(), new FakeSocket()];
+      executions.deliverDirectly(await subscribe(query), first, 'a1');
+      executions.deliverDirectly(await subscribe(query), second, 'b7');
+
+      publish('de.app.five', 'INSTALLED');
+      publish('de.app.five', 'UNINSTALLED');
+
+      const payload = (state: string) => ({ data: { shared: { name: 'de.app.five', state } } });
+      expect(first.sent).toEqual([
+        { id: 'a1', type: 'next', payload: payload('INSTALLED') },
+        { id: 'a1', type: 'next', payload: payload('UNINSTALLED') },
+      ]);
+      expect(second.sent).toEqual([
+        { id: 'b7', type: 'next', payload: payload('INSTALLED') },
+        { id: 'b7', type: 'next', payload: payload('UNINSTALLED') },
+      ]);
+      expect(counts.resolvedStates).toBe(2);
+    });
+
+    it('sends first, in order, the events that came before delivery began', async () => {
+      const { executions, subscribe, publish } = fixture();
+      const stream = await subscribe('subscription { shared { state } }');
+      publish('de.app.six', 'INSTALLED');
+      publish('de.app.six', 'UNINSTALLED');
+      const socket = new FakeSocket();
+
+      executions.deliverDirectly(stream, socket, '1');
+      publish('de.app.six', 'DEREGISTERED');
+
+      expect(socket.sent.map((m) => (m as { payload: { data: { shared: { state: string } } } }).payload.data.shared.state)).toEqual([
+        'INSTALLED',
+        'UNINSTALLED',
+        'DEREGISTERED',
+      ]);
+    });
+
+    it('sends errors formatted as graphql-ws would after the onNext hook', async () => {
+      const { executions, subscribe, publish } = fixture();
+      const socket = new FakeSocket();
+      executions.deliverDirectly(await subscribe('subscription { shared { name broken } }'), socket, '1');
+
+      publish('de.app.seven', 'INSTALLED');
+
+      expect(socket.sent).toEqual([
+        { id: '1', type: 'next', payload: { data: { shared: { name: 'de.app.seven', broken: null } }, errors: [{ message: 'formatted: broken field' }] } },
+      ]);
+    });
+
+    it('keeps the order when executions finish out of order, and sends nothing once the subscription has ended', async () => {
+      const { executions, subscribe, publish, release } = fixture();
+      const socket = new FakeSocket();
+      const stream = await subscribe('subscription { shared { later } }');
+      executions.deliverDirectly(stream, socket, '1');
+      const laters = () => socket.sent.map((m) => (m as { payload: { data: { shared: { later: string } } } }).payload.data.shared.later);
+
+      publish('de.app.eight', 'INSTALLED');
+      publish('de.app.nine', 'INSTALLED');
+      release('de.app.nine');
+      await settled();
+      expect(laters()).toEqual([]);
+      release('de.app.eight');
+      await settled();
+      expect(laters()).toEqual(['de.app.eight', 'de.app.nine']);
+
+      publish('de.app.ten', 'INSTALLED');
+      await stream.return?.();
+      release('de.app.ten');
+      await settled();
+      expect(laters()).toEqual(['de.app.eight', 'de.app.nine']);
+    });
+
+    it('cuts off a client whose socket holds back more than its capacity of messages', async () => {
+      const { executions, subscribe, publish, counts } = fixture();
+      const socket = new FakeSocket();
+      const stream = await subscribe('subscription { shared { name } }');
+      executions.deliverDirectly(stream, socket, '1');
+      publish('de.app.eleven', 'INSTALLED');
+      const messageLength = JSON.stringify(socket.sent[0]).length;
+
+      socket.bufferedAmount = CAPACITY * messageLength;
+      publish('de.app.eleven', 'UNINSTALLED');
+      expect(counts.overflows).toBe(0);
+      socket.bufferedAmount = CAPACITY * messageLength + 1;
+      publish('de.app.eleven', 'DEREGISTERED');
+
+      expect(counts.overflows).toBe(1);
+      expect(socket.sent).toHaveLength(2);
+      expect(await stream.next()).toEqual({ value: undefined, done: true });
+    });
+
+    it('sends nothing on a socket that is closing', async () => {
+      const { executions, subscribe, publish } = fixture();
+      const socket = new FakeSocket();
+      executions.deliverDirectly(await subscribe('subscription { shared { name } }'), socket, '1');
+      socket.readyState = 2;
+
+      publish('de.app.twelve', 'INSTALLED');
+
+      expect(socket.sent).toEqual([]);
+    });
+
+    it('leaves a subscription that does not share to graphql-ws', async () => {
+      const { executions, subscribe, publish } = fixture();
+      const socket = new FakeSocket();
+      const stream = await subscribe('subscription { private { name } }');
+      executions.deliverDirectly(stream, socket, '1');
+
+      publish('de.app.thirteen', 'INSTALLED');
+
+      expect(socket.sent).toEqual([]);
+      expect((await next(stream)).data).toEqual({ private: { name: 'de.app.thirteen' } });
+    });
   });
 });

@@ -1,6 +1,34 @@
 import { createSourceEventStream, execute, ExecutionArgs, ExecutionResult, print } from 'graphql';
+import type { StreamSink } from './bounded-stream';
 
 type PromiseOrValue<T> = T | Promise<T>;
+
+/** A source stream that can hand its values to a sink as they come (BoundedStream). */
+interface PushableSource extends AsyncIterator<unknown> {
+  /** How many values its client may fall behind before it is cut off. */
+  readonly capacity: number;
+  pushTo(sink: StreamSink<unknown>): void;
+}
+
+/** What direct delivery needs of a graphql-ws socket (a `ws` WebSocket). */
+export interface DirectSocket {
+  readonly readyState: number;
+  readonly OPEN: number;
+  /** Bytes accepted by `send` and not yet handed to the operating system. */
+  readonly bufferedAmount: number;
+  send(data: string): void;
+}
+
+export interface SharedSubscriptionExecutionOptions {
+  /** What the client is sent for a result with errors: the same formatting as graphql-ws's `onNext` hook applies. */
+  readonly formatErrors: (result: ExecutionResult) => unknown;
+}
+
+/** One event's execution for one query, and the JSON of the `payload` every client of that query is sent. */
+interface SharedResult {
+  readonly result: PromiseOrValue<ExecutionResult>;
+  payload?: PromiseOrValue<string>;
+}
 
 /** Marks a subscription's source stream as one whose events may share their executions (see `shareExecutions`). */
 const SHARED_EVENTS = Symbol('sharedEvents');
@@ -30,14 +58,18 @@ const NO_CLIENT_CONTEXT = Object.freeze({ principal: null });
  * an event is executed once per (query text, operation name, variables) and the result reused for every client
  * that asks the same — graphql-js executes the selection set once per client and event, which at thousands of
  * clients is most of a fan-out's CPU. Everything else (the source stream, its guards and errors, and any stream
- * not marked) is graphql-js's behaviour.
+ * not marked) is graphql-js's behaviour. With `deliverDirectly` as graphql-ws's `onOperation` hook, a shared
+ * subscription's messages are also serialised once per event and query and written to the sockets as the
+ * events are pushed.
  */
 export class SharedSubscriptionExecution {
   /**
    * Results by event, then by the client's query: the events are the keys, so an event's results go when the
    * last client has taken it and the bridge no longer holds it — nothing to evict.
    */
-  private readonly results = new WeakMap<object, Map<string, PromiseOrValue<ExecutionResult>>>();
+  private readonly results = new WeakMap<object, Map<string, SharedResult>>();
+
+  constructor(private readonly options: SharedSubscriptionExecutionOptions) {}
 
   /** The `subscribe` option of graphql-ws. */
   readonly subscribe = async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
@@ -46,22 +78,32 @@ export class SharedSubscriptionExecution {
     const events = source[Symbol.asyncIterator]();
     if (!sharesExecutions(source)) return new ExecutedStream(events, (event) => execute({ ...args, rootValue: event }));
     const key = queryKey(args);
-    return new ExecutedStream(events, (event) => this.resultFor(event, key, args));
+    return new SharedExecutedStream(events, (event) => this.sharedFor(event, key, args), this.options.formatErrors);
   };
 
-  private resultFor(event: unknown, key: string, args: ExecutionArgs): PromiseOrValue<ExecutionResult> {
-    if (typeof event !== 'object' || event === null) return execute({ ...args, rootValue: event });
+  /**
+   * The `onOperation` hook of graphql-ws: a shared subscription from then on writes each event's `next` message
+   * straight to the socket as the event is pushed — the payload serialised once per event and query — instead of
+   * going through graphql-ws's per-client chain of promises, `onNext` and serialisation of the same payload. The
+   * messages are those graphql-ws would send; graphql-ws still answers `complete` and ends the stream on close.
+   */
+  deliverDirectly(operation: unknown, socket: DirectSocket, id: string): void {
+    if (operation instanceof SharedExecutedStream) operation.deliverTo(socket, id);
+  }
+
+  private sharedFor(event: unknown, key: string, args: ExecutionArgs): SharedResult {
+    if (typeof event !== 'object' || event === null) return { result: execute({ ...args, rootValue: event }) };
     let byQuery = this.results.get(event);
     if (!byQuery) {
       byQuery = new Map();
       this.results.set(event, byQuery);
     }
-    let result = byQuery.get(key);
-    if (result === undefined) {
-      result = execute({ ...args, rootValue: event, contextValue: NO_CLIENT_CONTEXT });
-      byQuery.set(key, result);
+    let shared = byQuery.get(key);
+    if (shared === undefined) {
+      shared = { result: execute({ ...args, rootValue: event, contextValue: NO_CLIENT_CONTEXT }) };
+      byQuery.set(key, shared);
     }
-    return result;
+    return shared;
   }
 }
 
@@ -112,8 +154,81 @@ class ExecutedStream implements AsyncIterableIterator<ExecutionResult> {
   }
 
   /** As graphql-js: a failed execution ends the source, then reaches graphql-ws, which sends it to the client as an error. */
-  private async endWith(error: unknown): Promise<never> {
+  protected async endWith(error: unknown): Promise<never> {
     await this.return().catch(() => undefined);
     throw error;
   }
+}
+
+/** The stream of a shared subscription: results from the shared executions, pulled or (`deliverTo`) pushed. */
+class SharedExecutedStream extends ExecutedStream {
+  /** Direct delivery: an event whose execution is still running; the events after it wait, to keep the order. */
+  private pending?: Promise<void>;
+  /** Direct delivery: the length of the last message, to tell how many messages the socket holds back. */
+  private messageLength = 0;
+  private returned = false;
+
+  constructor(
+    private readonly events: AsyncIterator<unknown>,
+    private readonly sharedFor: (event: unknown) => SharedResult,
+    private readonly formatErrors: SharedSubscriptionExecutionOptions['formatErrors'],
+  ) {
+    super(events, (event) => sharedFor(event).result);
+  }
+
+  /**
+   * Writes every event from now on to `socket` as a graphql-ws `next` message for subscription `id`, as it is
+   * pushed. A client more than the source's capacity of messages behind (in what the socket has not yet handed to
+   * the operating system) is cut off, as it is when its pulls fall that far behind. `next()` then only tells
+   * graphql-ws when the stream has ended.
+   */
+  deliverTo(socket: DirectSocket, id: string): void {
+    if (!isPushable(this.events)) return;
+    const { capacity } = this.events;
+    const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    this.events.pushTo((event) => {
+      // As graphql-ws: nothing is sent on a closing socket; graphql-ws ends the subscription once it has closed.
+      if (socket.readyState !== socket.OPEN) return true;
+      const payload = this.payloadOf(this.sharedFor(event));
+      if (typeof payload === 'string') this.messageLength = prefix.length + payload.length + 1;
+      if (this.messageLength > 0 && socket.bufferedAmount > capacity * this.messageLength) return false;
+      if (typeof payload === 'string' && !this.pending) {
+        socket.send(prefix + payload + '}');
+        return true;
+      }
+      // An execution still running (App's fields are all synchronous; another stream's may not be).
+      const sent = Promise.all([this.pending, payload]).then(([, json]) => {
+        if (!this.returned && socket.readyState === socket.OPEN) socket.send(prefix + json + '}');
+      });
+      this.pending = sent;
+      sent.then(
+        () => {
+          if (this.pending === sent) this.pending = undefined;
+        },
+        // A failed execution (not a field error: those are in the result) ends the subscription, as pulled.
+        () => void this.return(),
+      );
+      return true;
+    });
+  }
+
+  override return(): Promise<IteratorResult<ExecutionResult>> {
+    // An execution still running must not send after graphql-ws has finished the subscription.
+    this.returned = true;
+    return super.return();
+  }
+
+  /** The payload every client of this event and query is sent, serialised once. */
+  private payloadOf(shared: SharedResult): PromiseOrValue<string> {
+    shared.payload ??= shared.result instanceof Promise ? shared.result.then((result) => this.serialise(result)) : this.serialise(shared.result);
+    return shared.payload;
+  }
+
+  private serialise(result: ExecutionResult): string {
+    return JSON.stringify(result.errors ? this.formatErrors(result) : result);
+  }
+}
+
+function isPushable(source: AsyncIterator<unknown>): source is PushableSource {
+  return typeof (source as Partial<PushableSource>).pushTo === 'function' && typeof (source as Partial<PushableSource>).capacity === 'number';
 }
