@@ -315,7 +315,8 @@ class BusPeer implements Peer {
       ...(transport === 'rabbitmq'
         ? { APPSERVER_EVENTBUS_ENABLED: 'true', APPSERVER_RABBITMQ_URL: RABBITMQ_URL }
         : { APPSERVER_EVENTBUS_ENABLED: 'false' }),
-      APPSERVER_EVENTBUS_TEST_MODE: 'true',
+      // On RabbitMQ as in production: durable exchange and queues, like the raw peer's (the unique namespace keeps runs apart).
+      APPSERVER_EVENTBUS_TEST_MODE: transport === 'rabbitmq' ? 'false' : 'true',
       APPSERVER_INSTANCE_ID: 'bench',
       APPSERVER_RABBITMQ_PREFETCH_COUNT: String(PREFETCH),
     });
@@ -680,7 +681,7 @@ async function main(): Promise<number> {
           `  fixed rate achieved: ${rateNote('bus', busResult)}; ${rateNote('raw', rawResult)}.`,
           `  raw: durable topic exchange + durable queue, persistent messages, confirm channel (waitForConfirms per batch), prefetch 100, ack per message; ` +
             `one connection, ${RAW_NO_DELAY ? 'TCP_NODELAY on (amqplib default is off)' : "amqplib's default socket (Nagle on)"}.`,
-          '  bus: APPSERVER_EVENTBUS_TEST_MODE=true, so its exchange and queues are not durable (persistent messages are not written to disk).',
+          '  bus: production settings (APPSERVER_EVENTBUS_TEST_MODE=false): durable exchange and queues, persistent messages, as the raw peer; under its own namespace, deleted at the end.',
         );
       } catch (error) {
         const message = (error as Error).message;

@@ -3,7 +3,6 @@ import { Logger } from '@nestjs/common';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { delay } from '../concurrency';
-import { PublishTimeoutError } from '../errors';
 import {
   ConsumerHandle,
   DeadLetterRecord,
@@ -14,6 +13,7 @@ import {
   QueueSpec,
 } from '../event-transport';
 import { MessageHeaders } from '../message-headers';
+import { ConfirmedPublisher } from './confirmed-publisher';
 import { ReconnectBackoff } from './reconnect-backoff';
 
 export interface RabbitMqTransportOptions {
@@ -58,10 +58,13 @@ export class RabbitMqTransport extends EventTransport {
   private readonly consumers = new Set<RabbitMqConsumer>();
   private readonly logger = new Logger(RabbitMqTransport.name);
   private connectedOnce = false;
+  private readonly publisher: ConfirmedPublisher;
+  private publisherChannel?: ChannelWrapper;
 
   constructor(private readonly options: RabbitMqTransportOptions) {
     super();
     this.exchange = `${options.namespace}.events`;
+    this.publisher = new ConfirmedPublisher(this.exchange, options.publishTimeoutMs);
     this.amqp = new AmqpConnection({
       uri: brokerUrl(options.url, options.vhost),
       name: options.connectionName,
@@ -97,6 +100,7 @@ export class RabbitMqTransport extends EventTransport {
       );
     }
     const manager = this.amqp.managedConnection;
+    this.publisherChannel = manager.createChannel({ name: 'publisher', confirm: true, setup: this.publisher.attach });
     manager.on('connect', () => {
       this.backoff.reset();
       if (this.connectedOnce) {
@@ -116,17 +120,8 @@ export class RabbitMqTransport extends EventTransport {
   }
 
   async publish(messages: readonly OutboundMessage[]): Promise<void> {
-    await Promise.all(
-      messages.map(({ envelope, body }) =>
-        this.amqp
-          .publish(this.exchange, envelope.type, body, {
-            ...envelopeProperties(envelope),
-            timeout: this.options.publishTimeoutMs,
-          } as Options.Publish)
-          .catch((error: Error) => {
-            throw error.message === 'timeout' ? new PublishTimeoutError(envelope.type, this.options.publishTimeoutMs) : error;
-          }),
-      ),
+    await this.publisher.publish(
+      messages.map(({ envelope, body }) => ({ routingKey: envelope.type, body, properties: envelopeProperties(envelope) })),
     );
   }
 
@@ -174,6 +169,7 @@ export class RabbitMqTransport extends EventTransport {
   async close(): Promise<void> {
     this.closing.abort();
     for (const consumer of [...this.consumers]) await consumer.close();
+    await this.publisherChannel?.close().catch(() => undefined);
     await this.amqp.managedConnection?.close();
   }
 
@@ -276,18 +272,7 @@ class RabbitMqConsumer implements ConsumerHandle {
       return;
     }
     const headers = message.properties.headers ?? {};
-    const settlement: MessageSettlement = {
-      ack: async () => channel.ack(message),
-      retry: async (attempt, delayMs, extra) => {
-        const level = Math.min(attempt, this.spec.retryLevels);
-        await sendConfirmed(channel, retryQueueName(this.options.namespace, level), this.spec.name, message, extra, delayMs);
-        channel.ack(message);
-      },
-      deadLetter: async (extra) => {
-        await sendConfirmed(channel, '', this.spec.deadLetterQueue, message, extra);
-        channel.ack(message);
-      },
-    };
+    const settlement = new RabbitMqSettlement(channel, message, this.spec, this.options.namespace);
     this.listener(
       {
         body: message.content,
@@ -298,6 +283,31 @@ class RabbitMqConsumer implements ConsumerHandle {
       },
       settlement,
     );
+  }
+}
+
+/** How a consumer settles one delivery; one object per delivery, as this is the hot path. */
+class RabbitMqSettlement implements MessageSettlement {
+  constructor(
+    private readonly channel: ConfirmChannel,
+    private readonly message: ConsumeMessage,
+    private readonly spec: QueueSpec,
+    private readonly namespace: string,
+  ) {}
+
+  async ack(): Promise<void> {
+    this.channel.ack(this.message);
+  }
+
+  async retry(attempt: number, delayMs: number, headers: Record<string, string | number>): Promise<void> {
+    const level = Math.min(attempt, this.spec.retryLevels);
+    await sendConfirmed(this.channel, retryQueueName(this.namespace, level), this.spec.name, this.message, headers, delayMs);
+    this.channel.ack(this.message);
+  }
+
+  async deadLetter(headers: Record<string, string | number>): Promise<void> {
+    await sendConfirmed(this.channel, '', this.spec.deadLetterQueue, this.message, headers);
+    this.channel.ack(this.message);
   }
 }
 
