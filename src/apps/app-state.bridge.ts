@@ -36,7 +36,10 @@ const STATE_OF: Record<EnvelopeFor<'app.*'>['type'], AppState> = {
   'app.deregistered': AppState.DEREGISTERED,
 };
 
-/** Changes a client may have queued before it counts as too slow and is disconnected. */
+/**
+ * Changes a client may have queued before it counts as too slow and is disconnected: in its stream, or, once its
+ * messages are written straight to its socket (SharedSubscriptionExecution), in what the socket holds back.
+ */
 export const CLIENT_BUFFER_CAPACITY = 100;
 
 /** Clients served between yields to the event loop, so a fan-out to thousands never stalls other requests. */
