@@ -4,7 +4,8 @@ import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { GraphQLWsSubscriptionsConfig, GraphQLModule as NestGraphQLModule } from '@nestjs/graphql';
 import type { Request } from 'express';
-import type { ExecutionResult, FormattedExecutionResult, GraphQLError } from 'graphql';
+import { specifiedRules, validate } from 'graphql';
+import type { DocumentNode, ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
 import type { Context as WsContext } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { UserPrincipal } from '../common/principal';
@@ -80,6 +81,8 @@ function graphqlWsOptions(authenticator: SessionAuthenticator, connections: WebS
   // Cast: Nest's type lists only some graphql-ws hooks, but passes every option through to graphql-ws.
   return <GraphQLWsSubscriptionsConfig>{
     path: '/graphql',
+    // graphql-ws validates on its own, not through Apollo: give it the same rules as HTTP, the depth limit included.
+    validate: (schema: GraphQLSchema, document: DocumentNode) => validate(schema, document, [...specifiedRules, depthLimit(MAX_QUERY_DEPTH)]),
     // One execution per event and query for the streams that allow it (appStateChanged), not one per client,
     // written straight to the sockets (see SharedSubscriptionExecution).
     subscribe: executions.subscribe,

@@ -86,6 +86,23 @@ describe('access control over WebSocket', () => {
     expect(refused[0]).toMatchObject({ message: expect.stringMatching(/noSuchField/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
   });
 
+  it('refuses an operation deeper than the limit over the socket, as over HTTP', async () => {
+    const admin = await server.loginAsAdmin();
+    const socket = socketFor(admin.token!);
+    // Introspection's ofType nests as deep as one likes: 13 levels here, the limit is 10.
+    const deep = '{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }';
+
+    const overSocket = await new Promise<ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }>>((resolve) =>
+      socket.subscribe({ query: deep }, { next: () => undefined, error: (errors) => resolve(errors as never), complete: () => resolve([]) }),
+    );
+    const overHttp = await admin.gql(deep);
+
+    expect(overSocket).toEqual([
+      expect.objectContaining({ message: 'Operation (anonymous) is 13 levels deep; the limit is 10', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+    ]);
+    expect(overHttp.errors?.[0]).toMatchObject({ message: overSocket[0].message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+  });
+
   it('keeps admin-only operations for admins over the socket too', async () => {
     const user = socketFor(await userWith([['apps.read', '*']]));
     const admin = socketFor((await server.loginAsAdmin()).token!);
