@@ -3,7 +3,7 @@
  * `integration` (test/, against the real PostgreSQL, Redis and RabbitMQ; see
  * test/support/global-setup.ts for what happens when one is missing).
  */
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.jest.json' }];
 
 module.exports = {
   // Integration cases wait for real brokers; each waits on conditions with its own, shorter deadline.
