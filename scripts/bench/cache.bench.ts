@@ -15,11 +15,17 @@
  *     the median of its rounds: a burst of other work on the machine then
  *     costs one round, not a whole scenario. BENCH_CONNECTIONS (default 50).
  *
- * Requests are sent as the admin every server creates at boot (GraphQL needs
- * a session): each one also costs the server a session lookup, which goes
- * through the same cache as the settings — from L1 in the L1 scenario (and
- * for the trivial query), from Redis with L2 only, from PostgreSQL with the
- * cache off; a `{ __typename }` without a session is printed for scale.
+ * Every connection is its own client: a user of its own, logged in once, with
+ * `settings.read` on an app of its own (BENCH_CONNECTIONS users over 50 apps),
+ * sending its own token and asking for its own app's settings. So no two
+ * connections share a cache key, and single-flight never merges the loads of
+ * concurrent requests: with the cache off, every request costs its own session
+ * lookup, grant lookup and settings read. Each request costs the server a
+ * session and a grant lookup besides the settings, through the same cache —
+ * from L1 in the L1 scenario (the session alone for the trivial query), from
+ * Redis with L2 only, from PostgreSQL with the cache off; a `{ __typename }`
+ * without a session is printed for scale. The servers run with
+ * NODE_ENV=production, as the Dockerfile starts them.
  *
  * The servers run in child processes (src/main.ts; scripts/bench/cache-bench-server.ts
  * for the options that have no environment variable); in (b) only the one
@@ -44,7 +50,7 @@ const RABBITMQ_URL = 'amqp://guest:guest@127.0.0.1:5672';
 /** B not serving the new value after this long counts as lost: the run fails. */
 const PROPAGATION_TIMEOUT_MS = 5_000;
 
-/** The first admin each server creates at boot; every request is sent as this admin's session. */
+/** The first admin each server creates at boot: sets the benchmark up and makes the updates of (a). */
 const ADMIN = { email: 'bench-admin@appserver.test', password: 'bench-admin-password' };
 
 const PROPAGATION_TARGET_P99_MS = 20;
@@ -62,6 +68,12 @@ const body = (query: string, variables?: Record<string, unknown>) => JSON.string
 interface Target {
   readonly server: ServerProcess;
   readonly token: string;
+}
+
+/** What one autocannon connection sends: its own session, its own app. */
+interface Client {
+  readonly token: string;
+  readonly appName: string;
 }
 
 async function gql(url: string, token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<any> {
@@ -97,6 +109,8 @@ async function main(): Promise<void> {
     APPSERVER_EVENTBUS_NAMESPACE: `bench-cache-${run}`,
     APPSERVER_ADMIN_EMAIL: ADMIN.email,
     APPSERVER_ADMIN_PASSWORD: ADMIN.password,
+    // As the Dockerfile runs the server (graphql-js, for one, skips its development-time checks).
+    NODE_ENV: 'production',
   };
   const track = async (server: Promise<ServerProcess>) => {
     const started = await server;
@@ -113,8 +127,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       `bench:cache — PostgreSQL + Redis + RabbitMQ on this machine (${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}), ` +
         `servers in child processes; run ${run}\n` +
-        'Every GraphQL request carries the admin session token; the server looks its session up through the same cache as the settings ' +
-        '(L1, Redis only, or PostgreSQL with the cache off).\n\n',
+        `Each of the ${CONNECTIONS} connections sends the token of a user of its own and asks for the settings of an app of its own; ` +
+        'the server looks the session and the grants up through the same cache as the settings (L1, Redis only, or PostgreSQL with the cache off).\n\n',
     );
     const [a, b] = await Promise.all([
       track(startServerProcess({ ...common, APPSERVER_REDIS_URL: REDIS_URL, APPSERVER_INSTANCE_ID: `bench-cache-a-${run}` }, await freePort())),
@@ -124,6 +138,7 @@ async function main(): Promise<void> {
       await gql(a.server.url, a.token, 'mutation($i: RegisterAppInput!) { registerApp(input: $i) { id } }', { i: { name: appName(i), version: '1.0.0' } });
       await gql(a.server.url, a.token, UPDATE, { a: appName(i), v: { theme: 'light', pageSize: 20, n: 0 } });
     }
+    const clients = await createClients(a);
 
     // (a) propagation
     const propagation = await measurePropagation(a, b);
@@ -134,12 +149,13 @@ async function main(): Promise<void> {
       track(startBenchServer({ ...common, APPSERVER_REDIS_URL: REDIS_URL }, ['--l1-max-entries=0'])),
       track(startBenchServer(common, ['--l1-max-entries=0'])),
     ]);
+    const trivial = () => body('{ __typename }');
     const results = await measureThroughput([
-      { name: 'appSettings — L1 (+ Redis L2)', target: a, makeBody: settingsBody },
-      { name: '{ __typename } on the same server (ceiling)', target: a, makeBody: () => body('{ __typename }') },
-      { name: '{ __typename }, same server, no session (for scale)', target: { ...a, token: '' }, makeBody: () => body('{ __typename }') },
-      { name: 'appSettings — Redis L2 only (l1MaxEntries 0)', target: l2Only, makeBody: settingsBody },
-      { name: 'appSettings — cache off (no Redis, l1MaxEntries 0)', target: off, makeBody: settingsBody },
+      { name: 'appSettings — L1 (+ Redis L2)', server: a.server, clients, makeBody: settingsBody },
+      { name: '{ __typename } on the same server (ceiling)', server: a.server, clients, makeBody: trivial },
+      { name: '{ __typename }, same server, no session (for scale)', server: a.server, clients: clients.map((c) => ({ ...c, token: '' })), makeBody: trivial },
+      { name: 'appSettings — Redis L2 only (l1MaxEntries 0)', server: l2Only.server, clients, makeBody: settingsBody },
+      { name: 'appSettings — cache off (no Redis, l1MaxEntries 0)', server: off.server, clients, makeBody: settingsBody },
     ]);
     report(propagation, results, (now() - started) / 1000);
   } finally {
@@ -200,7 +216,7 @@ async function measurePropagation(a: Target, b: Target): Promise<Propagation> {
     hitReadMs.push(now() - started);
   }
 
-  const before = await settingsStats(b);
+  const before = await settingsStats(b.server);
   process.stdout.write(`(a) propagation: ${UPDATES} updates through A, B polled until it serves each …\n`);
   for (let i = 0; i < UPDATES; i++) {
     const answered = await update();
@@ -214,7 +230,7 @@ async function measurePropagation(a: Target, b: Target): Promise<Propagation> {
       timedOut(answered);
     }
   }
-  const after = await settingsStats(b);
+  const after = await settingsStats(b.server);
   process.stdout.write(
     `    B: ${after.l1Hits - before.l1Hits} L1 hits, ${after.l2Hits - before.l2Hits} L2 hits, ${after.loads - before.loads} loads over ${polls} polls ` +
       `(${polls - UPDATES} of them still saw the old value)\n`,
@@ -226,7 +242,7 @@ async function measurePropagation(a: Target, b: Target): Promise<Propagation> {
   process.stdout.write(`    breakdown: ${BREAKDOWN_UPDATES} more updates, B's /health polled until its entry is dropped …\n\n`);
   for (let i = 0; i < BREAKDOWN_UPDATES; i++) {
     const answered = await update();
-    while ((await settingsStats(b)).l1Entries !== 0) timedOut(answered);
+    while ((await settingsStats(b.server)).l1Entries !== 0) timedOut(answered);
     const dropped = now();
     while ((await readOnB()) !== n) timedOut(answered);
     droppedMs.push(dropped - answered);
@@ -235,10 +251,38 @@ async function measurePropagation(a: Target, b: Target): Promise<Propagation> {
   return { samples, mutationMs, firstPollFresh, polls, droppedMs, missReadMs, hitReadMs };
 }
 
+/**
+ * One user per connection, each with `settings.read` on one app (connection
+ * i: app i mod APPS) and a session of its own. Users and grants are created
+ * through A; sessions live in the shared database, so every server accepts them.
+ */
+async function createClients(a: Target): Promise<Client[]> {
+  const password = `bench-user-password-${run}`;
+  const createOne = async (index: number): Promise<Client> => {
+    const email = `bench-user-${index}-${run}@appserver.test`;
+    const app = appName(index % APPS);
+    const created = await gql(a.server.url, a.token, 'mutation($i: CreateUserInput!) { createUser(input: $i) { id } }', { i: { email, password } });
+    await gql(a.server.url, a.token, 'mutation($i: PermissionInput!) { grantPermission(input: $i) }', {
+      i: { subjectType: 'USER', subject: created.createUser.id, action: 'settings.read', resource: app },
+    });
+    const data = await gql(a.server.url, undefined, 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { e: email, p: password });
+    return { token: data.login.token as string, appName: app };
+  };
+  const clients: Client[] = [];
+  // A few at a time: each user costs two password hashes (creation, login) on the server's thread pool.
+  for (let first = 0; first < CONNECTIONS; first += 8) {
+    const batch = Array.from({ length: Math.min(8, CONNECTIONS - first) }, (_, i) => createOne(first + i));
+    clients.push(...(await Promise.all(batch)));
+  }
+  return clients;
+}
+
 interface Scenario {
   readonly name: string;
-  readonly target: Target;
-  readonly makeBody: (counter: number) => string;
+  readonly server: ServerProcess;
+  /** One per connection, in connection order. */
+  readonly clients: readonly Client[];
+  readonly makeBody: (client: Client) => string;
 }
 
 interface Throughput {
@@ -253,19 +297,19 @@ interface Throughput {
   readonly servedFrom: string;
 }
 
-function settingsBody(counter: number): string {
-  return body(SETTINGS, { a: appName(counter % APPS) });
+function settingsBody(client: Client): string {
+  return body(SETTINGS, { a: client.appName });
 }
 
 async function measureThroughput(scenarios: Scenario[]): Promise<Throughput[]> {
   const rounds = scenarios.map(() => ({ rps: [] as number[], p50: [] as number[], p99: [] as number[], errors: 0, l1: 0, l2: 0, db: 0 }));
   for (let round = 1; round <= ROUNDS; round++) {
     process.stdout.write(`(b) round ${round} of ${ROUNDS}: ${scenarios.length} scenarios, ${CONNECTIONS} connections, 1 s warm-up + ${SECONDS} s each …\n`);
-    for (const [i, { target, makeBody }] of scenarios.entries()) {
-      await load(target, makeBody, 1);
-      const before = await settingsStats(target);
-      const result = await load(target, makeBody, SECONDS);
-      const after = await settingsStats(target);
+    for (const [i, scenario] of scenarios.entries()) {
+      await load(scenario, 1);
+      const before = await settingsStats(scenario.server);
+      const result = await load(scenario, SECONDS);
+      const after = await settingsStats(scenario.server);
       const r = rounds[i];
       r.rps.push(result.requests.average);
       r.p50.push(result.latency.p50);
@@ -292,23 +336,23 @@ async function measureThroughput(scenarios: Scenario[]): Promise<Throughput[]> {
   });
 }
 
-async function load({ server, token }: Target, makeBody: (counter: number) => string, seconds: number): Promise<autocannon.Result> {
-  let counter = 0;
+/** Connection i sends client i's request, the same one every time (built once, not per request). */
+async function load({ server, clients, makeBody }: Scenario, seconds: number): Promise<autocannon.Result> {
+  let connection = 0;
   return autocannon({
     url: `${server.url}/graphql`,
-    connections: CONNECTIONS,
+    method: 'POST',
+    connections: clients.length,
     duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        setupRequest: (request) => ({ ...request, body: makeBody(counter++) }),
-      },
-    ],
+    setupClient: (client) => {
+      const own = clients[connection++ % clients.length];
+      const headers = { 'content-type': 'application/json', ...(own.token ? { authorization: `Bearer ${own.token}` } : {}) };
+      client.setHeadersAndBody(headers, makeBody(own));
+    },
   });
 }
 
-async function settingsStats({ server }: Target): Promise<CacheNamespaceStats> {
+async function settingsStats(server: ServerProcess): Promise<CacheNamespaceStats> {
   const health = (await (await fetch(`${server.url}/health`)).json()) as HealthReport;
   return health.cache.namespaces.settings;
 }
