@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
@@ -54,6 +55,9 @@ export const MAX_QUERY_DEPTH = 10;
         includeStacktraceInErrorResponses: false,
         formatError: formatGraphQLError,
         validationRules: [depthLimit(MAX_QUERY_DEPTH)],
+        // Apollo's default cache-control plugin hooks every field of every operation to compute a Cache-Control
+        // header from @cacheControl hints; the schema has none (answers are per session), so it only cost time.
+        plugins: [ApolloServerPluginCacheControlDisabled()],
         subscriptions: {
           // The graphql-ws protocol (graphql-transport-ws), as Apollo Client's GraphQLWsLink speaks it, on /graphql.
           'graphql-ws': graphqlWsOptions(authenticator, connections),
