@@ -1,10 +1,20 @@
 import 'reflect-metadata';
 import { ArgumentMetadata } from '@nestjs/common';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { BadUserInputError } from '../common/app-errors';
 import { RegisterAppInput } from '../apps/dto/register-app.input';
 import { AppSettingsArgs, UpdateAppSettingsArgs } from '../settings/dto/update-app-settings.args';
 import { CreateUserInput } from '../users/dto/create-user.input';
 import { createValidationPipe } from './validation.pipe';
+
+/** A flat argument class with a default, as a paging argument would be. */
+class PageArgs {
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit?: number = 20;
+}
 
 const argsOf = (metatype: Function): ArgumentMetadata => ({ type: 'body', metatype: metatype as ArgumentMetadata['metatype'] });
 
@@ -57,5 +67,26 @@ describe('createValidationPipe', () => {
     expect(await refusal(pipe.transform({ email: 'not an email', password: 'a long enough password' }, argsOf(CreateUserInput)))).toMatchObject({
       fields: [expect.objectContaining({ field: 'email' })],
     });
+  });
+
+  it('builds flat arguments as their class would be built: defaults kept, given values set, each call a new instance', async () => {
+    const defaulted = await pipe.transform({}, argsOf(PageArgs));
+    expect(defaulted).toBeInstanceOf(PageArgs);
+    expect(defaulted).toEqual({ limit: 20 });
+    const given = await pipe.transform({ limit: 5 }, argsOf(PageArgs));
+    expect(given).toEqual({ limit: 5 });
+    expect(given).not.toBe(await pipe.transform({ limit: 5 }, argsOf(PageArgs)));
+    expect(await refusal(pipe.transform({ limit: 500 }, argsOf(PageArgs)))).toEqual({
+      fields: [{ field: 'limit', reason: 'limit must not be greater than 100' }],
+    });
+  });
+
+  it('drops a __proto__ key, as the whole pipe does, without touching any prototype', async () => {
+    const value = JSON.parse('{"appName":"de.easy-m.todos","__proto__":{"polluted":true}}') as object;
+    const args = await pipe.transform(value, argsOf(AppSettingsArgs));
+    expect(args).toBeInstanceOf(AppSettingsArgs);
+    expect(Object.keys(args)).toEqual(['appName']);
+    expect((args as Record<string, unknown>).polluted).toBeUndefined();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

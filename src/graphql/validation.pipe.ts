@@ -1,4 +1,4 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import type { ValidatorOptions } from 'class-validator';
 import { BadUserInputError, FieldProblem } from '../common/app-errors';
 import { compilePayloadCheck, PayloadCheck } from '../event-bus/payload-check';
@@ -27,6 +27,27 @@ class CompiledValidationPipe extends ValidationPipe {
   /** Per argument class; undefined: not compilable, always class-validator. A fixed set: the API's DTO classes. */
   private readonly checks = new Map<Function, PayloadCheck | undefined>();
 
+  /**
+   * Arguments that are a flat object of primitives (most of them: an app name,
+   * an id) skip class-transformer too: for such a value and a class the check
+   * compiles (no @Transform, @Expose, @Exclude, @Type), `plainToInstance` is
+   * the class's constructor plus the keys copied over — GraphQL has already
+   * coerced each value to its field's type. Anything else, and anything the
+   * check does not vouch for, takes the whole pipe.
+   */
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const { metatype } = metadata;
+    if (metatype && this.toValidate(metadata) && isFlatObjectOfPrimitives(value)) {
+      const check = this.checkOf(metatype);
+      if (check) {
+        const instance = new metatype() as Record<string, unknown>;
+        for (const key of Object.keys(value)) instance[key] = value[key];
+        if (check(instance)) return Promise.resolve(instance);
+      }
+    }
+    return super.transform(value, metadata);
+  }
+
   protected override validate(object: object, validatorOptions?: ValidatorOptions): Promise<ValidationError[]> | ValidationError[] {
     const argumentClass: unknown = object.constructor;
     if (typeof argumentClass === 'function' && this.checkOf(argumentClass)?.(object)) return [];
@@ -37,6 +58,18 @@ class CompiledValidationPipe extends ValidationPipe {
     if (!this.checks.has(argumentClass)) this.checks.set(argumentClass, compilePayloadCheck(argumentClass as new () => object));
     return this.checks.get(argumentClass);
   }
+}
+
+/** A plain object whose own values are all strings, numbers, booleans, null or undefined (and no `__proto__` key to copy). */
+function isFlatObjectOfPrimitives(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  if (Object.prototype.hasOwnProperty.call(value, '__proto__')) return false;
+  for (const key of Object.keys(value)) {
+    const field = (value as Record<string, unknown>)[key];
+    if (field !== null && typeof field === 'object') return false;
+    if (typeof field === 'function' || typeof field === 'symbol' || typeof field === 'bigint') return false;
+  }
+  return true;
 }
 
 /** Validates resolver arguments (class-validator DTOs) and reports every field and why as BAD_USER_INPUT. */
