@@ -4,7 +4,7 @@ import { SESSION_EVENT_DEFINITIONS } from '../sessions/session.events';
 import { SETTINGS_EVENT_DEFINITIONS } from '../settings/settings.events';
 import { USER_EVENT_DEFINITIONS } from '../users/user.events';
 import { EventDefinition, validatePayload } from './event-definition';
-import { compilePayloadCheck, PayloadCheck } from './payload-check';
+import { compilePayloadCheck, isPlainObject, PayloadCheck } from './payload-check';
 
 /**
  * Every event type AppServer knows, gathered from the domains' `*.events.ts`.
@@ -71,7 +71,7 @@ export class EventCatalog {
    */
   validatePayload(definition: EventDefinition, payload: unknown): string[] {
     const check = this.checks.get(definition);
-    if (check && payload !== null && typeof payload === 'object' && !Array.isArray(payload) && check(payload)) return [];
+    if (check && isPlainObject(payload) && check(payload)) return [];
     return validatePayload(definition, payload);
   }
 

@@ -161,9 +161,9 @@ export class EventConsumer {
         if (envelope.sourceAppName !== null) refusal = await this.refusalOfSource(envelope.sourceAppName, envelope.type);
         if (refusal === undefined) {
           const context = { correlationId: envelope.correlationId, causationId: envelope.id };
-          const result = this.deps.context.run(context, this.handler, envelope);
-          // A handler that finished synchronously needs no timer.
-          if (result instanceof Promise) await withTimeout(result, this.policy.handlerTimeoutMs, this.timedOut);
+          const result: unknown = this.deps.context.run(context, this.handler, envelope);
+          // A handler that finished synchronously needs no timer; any thenable is awaited, not only native promises.
+          if (isThenable(result)) await withTimeout(Promise.resolve(result), this.policy.handlerTimeoutMs, this.timedOut);
         }
       } catch (error) {
         this.running--;
@@ -235,4 +235,8 @@ export class EventConsumer {
   private settleFailed(error: unknown): void {
     this.deps.logger.warn(`Could not settle a message from "${this.queue}" (${(error as Error).message}); it will be redelivered`);
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value instanceof Promise || (value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function');
 }

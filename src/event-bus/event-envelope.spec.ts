@@ -17,10 +17,21 @@ describe('frozenJsonCopy', () => {
     ['a Date', { at: new Date('2026-11-22T08:00:00.000Z') }],
     ['a class instance', { point: new Point(1, 2) }],
     ['an object without prototype', Object.assign(Object.create(null) as object, { a: 1 })],
+    ['an object with its own toJSON', { a: 1, toJSON: () => ({ b: 2 }) }],
+    ['an object whose fields are inherited', Object.create({ inherited: 1 }) as object],
+    ['an array with holes', { list: ['a', , 'c'] }],
+    ['a "__proto__" key', JSON.parse('{"a":1,"__proto__":{"polluted":true}}')],
   ];
 
   it.each(samples)('copies %s as a JSON round trip would', (_name, value) => {
     expect(frozenJsonCopy(value)).toEqual(JSON.parse(JSON.stringify(value)));
+  });
+
+  it('keeps a "__proto__" key an own property, never the copy\'s prototype', () => {
+    const copy = frozenJsonCopy(JSON.parse('{"a":1,"__proto__":{"polluted":true}}') as Record<string, unknown>);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(copy.polluted).toBeUndefined();
+    expect(Object.keys(copy)).toEqual(['a', '__proto__']);
   });
 
   it('freezes every level of the copy and leaves the original alone', () => {

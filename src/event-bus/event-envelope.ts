@@ -74,17 +74,26 @@ export function frozenJsonCopy<T>(value: T): T {
     return (typeof value === 'number' && !Number.isFinite(value) ? null : value) as T;
   }
   if (Array.isArray(value)) {
-    return Object.freeze(value.map((item) => (item === undefined || typeof item === 'function' ? null : frozenJsonCopy(item)))) as T;
+    // An index loop, not map(): JSON turns holes into null, map() would keep them.
+    const items: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      items[i] = item === undefined || typeof item === 'function' ? null : frozenJsonCopy(item);
+    }
+    return Object.freeze(items) as T;
   }
   const prototype = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) {
+  if ((prototype !== Object.prototype && prototype !== null) || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
     // Class instances, Dates and anything with toJSON: let JSON say what they become.
     return deepFreeze(JSON.parse(JSON.stringify(value)));
   }
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     const item = (value as Record<string, unknown>)[key];
-    if (item !== undefined && typeof item !== 'function') copy[key] = frozenJsonCopy(item);
+    if (item === undefined || typeof item === 'function') continue;
+    // As JSON.parse does: "__proto__" becomes an own property, never the copy's prototype.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: frozenJsonCopy(item), enumerable: true, writable: true, configurable: true });
+    else copy[key] = frozenJsonCopy(item);
   }
   return Object.freeze(copy) as T;
 }

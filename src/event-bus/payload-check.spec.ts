@@ -113,6 +113,20 @@ describe('compiled payload checks', () => {
     expect(accepted + refused).toBeGreaterThan(20);
   });
 
+  it('the catalog trusts the check with plain objects only: anything else gets class-validator’s verdict', () => {
+    const definition = EVENT_CATALOG.get('app.installed')!;
+    const example = EXAMPLES['app.installed'];
+    class WithGetters {
+      get appId() {
+        return example.appId;
+      }
+    }
+    const odd: unknown[] = [new WithGetters(), Object.create(example), Object.assign(Object.create({ appName: 'x' }), { appId: example.appId })];
+    for (const payload of odd) {
+      expect(EVENT_CATALOG.validatePayload(definition, payload)).toEqual(validatePayload(definition, payload));
+    }
+  });
+
   it('the catalog answers with class-validator’s messages when the check refuses', () => {
     const definition = EVENT_CATALOG.get('app.installed')!;
     expect(EVENT_CATALOG.validatePayload(definition, { ...EXAMPLES['app.installed'], appId: 'nope', extra: 1 })).toEqual([
@@ -151,6 +165,24 @@ describe('compiled payload checks', () => {
         validator: { validate: async () => true },
       });
       expect(compilePayloadCheck(Remote)).toBeUndefined();
+    });
+
+    it('a class with initialised fields (plainToInstance would check the defaults)', () => {
+      class WithDefault {
+        @IsOptional()
+        @IsString()
+        label?: unknown = 5;
+      }
+      expect(compilePayloadCheck(WithDefault)).toBeUndefined();
+    });
+
+    it('@Type on a property that is not nested (a conversion class-validator would see)', () => {
+      class Converted {
+        @Type(() => Number)
+        @IsInt()
+        count!: number;
+      }
+      expect(compilePayloadCheck(Converted)).toBeUndefined();
     });
 
     it('a class that contains itself', () => {

@@ -40,6 +40,8 @@ function compileClass(target: new () => object, compiling: Set<Function>): Paylo
   const metadatas = getMetadataStorage().getTargetValidationMetadatas(target, '', false, false);
   // With forbidUnknownValues, a class without rules is an error: nothing to accept.
   if (metadatas.length === 0) return undefined;
+  // plainToInstance starts from `new target()`: initialised fields would be checked (or refused) where the plain object has nothing.
+  if (hasInitialisedFields(target)) return undefined;
   if (metadatas.some((m) => (m.groups?.length ?? 0) > 0 || m.always !== undefined)) return undefined;
 
   const byProperty = new Map<string, ValidationMetadata[]>();
@@ -81,8 +83,10 @@ function compileProperty(
   metadatas: readonly ValidationMetadata[],
   compiling: Set<Function>,
 ): ValueCheck | undefined {
-  // @Transform changes the value class-validator would see.
+  // @Transform changes the value class-validator would see, and so does @Type outside @ValidateNested (e.g. Number).
   if (defaultMetadataStorage.findTransformMetadatas(target, property, TransformationType.PLAIN_TO_CLASS).length > 0) return undefined;
+  const converted = defaultMetadataStorage.findTypeMetadata(target, property) !== undefined;
+  if (converted && !metadatas.some((m) => m.type === ValidationTypes.NESTED_VALIDATION)) return undefined;
   const conditions: Array<(owner: object, value: unknown) => boolean> = [];
   const defined: ValueCheck[] = [];
   const custom: ValueCheck[] = [];
@@ -163,10 +167,19 @@ function compileNested(target: Function, property: string, compiling: Set<Functi
   };
 }
 
-function isPlainObject(value: unknown): value is object {
+/** A JSON-like object: the only kind the compiled checks are trusted with (no getters from a prototype, no toJSON). */
+export function isPlainObject(value: unknown): value is object {
   if (value === null || typeof value !== 'object') return false;
   const prototype = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
+}
+
+function hasInitialisedFields(target: new () => object): boolean {
+  try {
+    return Object.keys(new target()).length > 0;
+  } catch {
+    return true;
+  }
 }
 
 /** @Expose/@Exclude change which keys class-validator would see; leave such classes to it. */

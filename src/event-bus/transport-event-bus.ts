@@ -73,19 +73,22 @@ export class TransportEventBus extends EventBus implements OnModuleDestroy {
   createEnvelope<T extends EventType>(type: T, payload: EventPayload<T>, options: PublishOptions = {}): EnvelopeOf<T> {
     const definition = this.catalog.get(type);
     if (!definition) throw new EventValidationError(type, [`unknown event type (known: ${this.catalog.types().join(', ')})`]);
-    const problems = this.catalog.validatePayload(definition, payload);
+    // What is validated is what will be delivered: the payload as a JSON round trip leaves it (a getter, an
+    // inherited field or a toJSON would otherwise pass here and arrive changed). Frozen, so the in-memory
+    // transport may hand the envelope to its consumers as is.
+    const data = frozenJsonCopy(payload);
+    const problems = this.catalog.validatePayload(definition, data);
     if (problems.length > 0) throw new EventValidationError(type, problems);
     const context = this.context.current();
     const { id, time } = this.ids.next();
-    // Frozen, and the payload copied as JSON would: the envelope may be handed to in-process handlers as is.
-    return Object.freeze({
+    const envelope = Object.freeze({
       id,
       type,
       source: options.sourceAppName ? `app/${options.sourceAppName}` : this.source,
       specversion: '1.0',
       time,
       datacontenttype: 'application/json',
-      aggregateId: options.aggregateId ?? definition.aggregateId(payload),
+      aggregateId: options.aggregateId ?? definition.aggregateId(data),
       aggregateType: definition.aggregateType,
       version: definition.version,
       correlationId: options.correlationId ?? context?.correlationId ?? id,
@@ -93,8 +96,12 @@ export class TransportEventBus extends EventBus implements OnModuleDestroy {
       sourceAppId: options.sourceAppId ?? null,
       sourceAppName: options.sourceAppName ?? null,
       metadata: Object.freeze({ ...options.metadata }),
-      data: frozenJsonCopy(payload),
+      data,
     }) as EnvelopeOf<T>;
+    // The options fill envelope fields (aggregateId, metadata, ids): a consumer on RabbitMQ checks them, so check them here.
+    const envelopeProblems = checkEnvelopeShape(envelope);
+    if (envelopeProblems.length > 0) throw new EventValidationError(type, envelopeProblems);
+    return envelope;
   }
 
   async publish<T extends EventType>(type: T, payload: EventPayload<T>, options?: PublishOptions): Promise<EnvelopeOf<T>> {
@@ -112,15 +119,17 @@ export class TransportEventBus extends EventBus implements OnModuleDestroy {
   }
 
   async publishEnvelopes(envelopes: readonly AnyEventEnvelope[]): Promise<void> {
-    // Rows written before a deploy may meet a newer catalog: check them again, it costs well under a microsecond.
-    for (const envelope of envelopes) {
+    // Rows written before a deploy may meet a newer catalog: check them again (well under a microsecond),
+    // as they will be delivered: a frozen JSON-like copy.
+    const copies = envelopes.map(frozenJsonCopy);
+    for (const envelope of copies) {
       const problems = checkEnvelopeShape(envelope);
       const definition = this.catalog.get(envelope?.type);
       if (!definition) problems.push(`unknown event type "${envelope?.type}"`);
       else problems.push(...this.catalog.validatePayload(definition, envelope.data));
       if (problems.length > 0) throw new EventValidationError(envelope?.type ?? 'unknown', problems);
     }
-    await this.send(envelopes.map(frozenJsonCopy));
+    await this.send(copies);
   }
 
   async subscribe<P extends string>(pattern: P, handler: EventHandler<EnvelopeFor<P>>, options: SubscribeOptions = {}): Promise<Subscription> {

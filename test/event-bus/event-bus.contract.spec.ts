@@ -223,6 +223,57 @@ for (const [label, createHarness] of transports) {
         expect(received.ids()).toEqual([barrier.id]);
       });
 
+      it('validates the payload as it will travel: getters, inherited fields and toJSON count for nothing', async () => {
+        const { bus } = await harness.start();
+        const received = new Recorder();
+        await bus.subscribe('#', received.handle);
+        const valid = payloads.appInstalled('as-delivered');
+
+        class WithGetters {
+          get appId() {
+            return valid.appId;
+          }
+          get appName() {
+            return valid.appName;
+          }
+          get version() {
+            return valid.version;
+          }
+          get installedAt() {
+            return valid.installedAt;
+          }
+        }
+        const inherited = Object.create(valid) as typeof valid;
+        const serialisedElsewise = { ...valid, toJSON: () => ({ appId: valid.appId }) };
+
+        for (const payload of [new WithGetters(), inherited, serialisedElsewise]) {
+          await expect(bus.publish('app.installed', payload as typeof valid)).rejects.toThrow(/appName: appName should not be empty|must be a string/);
+        }
+        const sparse = { appName: 'de.test.sparse', changedKeys: ['theme', , 'lang'] as string[], updatedBy: 'tester', version: 2 };
+        await expect(bus.publish('settings.updated', sparse)).rejects.toThrow(/changedKeys: each value in changedKeys must be a string/);
+
+        const barrier = await bus.publish('app.installed', valid);
+        await waitFor(() => received.has(barrier.id), 'the barrier');
+        expect(received.ids()).toEqual([barrier.id]);
+      });
+
+      it('refuses publish options that would make an invalid envelope, before anything is sent', async () => {
+        const { bus } = await harness.start();
+        const received = new Recorder();
+        await bus.subscribe('#', received.handle);
+
+        await expect(bus.publish('app.installed', payloads.appInstalled('empty-aggregate'), { aggregateId: '' })).rejects.toThrow(
+          /aggregateId must be a non-empty string/,
+        );
+        await expect(
+          bus.publish('app.installed', payloads.appInstalled('numeric-metadata'), { metadata: { retries: 3 } as unknown as Record<string, string> }),
+        ).rejects.toThrow(/metadata values must be strings/);
+
+        const barrier = await bus.publish('app.installed', payloads.appInstalled('barrier'));
+        await waitFor(() => received.has(barrier.id), 'the barrier');
+        expect(received.ids()).toEqual([barrier.id]);
+      });
+
       it('publishes a batch with publishAll', async () => {
         const { bus } = await harness.start();
         const received = new Recorder();
@@ -338,6 +389,26 @@ for (const [label, createHarness] of transports) {
         expect(attempts[1] - attempts[0]).toBeGreaterThanOrEqual(20 - 2);
         expect(attempts[2] - attempts[1]).toBeGreaterThanOrEqual(40 - 2);
         expect(await bus.deadLetters(subscription)).toHaveLength(0);
+      });
+
+      it('awaits a handler that returns any thenable: a rejected one is retried like a failing handler', async () => {
+        const { bus } = await harness.start();
+        let calls = 0;
+        const handled = new Recorder();
+        await bus.subscribe(
+          'app.installed',
+          (event) => {
+            calls++;
+            const outcome = calls < 2 ? Promise.reject(new Error('not yet')) : Promise.resolve(handled.handle(event));
+            // A PromiseLike that is not a native promise, as some libraries return.
+            return { then: (onFulfilled: () => void, onRejected: (error: unknown) => void) => outcome.then(onFulfilled, onRejected) } as unknown as Promise<void>;
+          },
+          { maxRetries: 2, retryDelayMs: 10 },
+        );
+
+        const event = await bus.publish('app.installed', payloads.appInstalled('thenable'));
+        await waitFor(() => handled.has(event.id), 'the retry to succeed');
+        expect(calls).toBe(2);
       });
 
       it('dead-letters after the last retry, with headers that say why', async () => {
