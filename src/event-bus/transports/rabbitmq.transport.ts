@@ -1,7 +1,7 @@
 import { AmqpConnection } from '@golevelup/nestjs-rabbitmq';
 import { Logger } from '@nestjs/common';
 import type { ChannelWrapper } from 'amqp-connection-manager';
-import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import { delay } from '../concurrency';
 import {
   ConsumerHandle,
@@ -59,12 +59,17 @@ export class RabbitMqTransport extends EventTransport {
   private readonly logger = new Logger(RabbitMqTransport.name);
   private connectedOnce = false;
   private readonly publisher: ConfirmedPublisher;
-  private publisherChannel?: ChannelWrapper;
 
   constructor(private readonly options: RabbitMqTransportOptions) {
     super();
     this.exchange = `${options.namespace}.events`;
-    this.publisher = new ConfirmedPublisher(this.exchange, options.publishTimeoutMs);
+    this.publisher = new ConfirmedPublisher(
+      this.exchange,
+      options.publishTimeoutMs,
+      (channel) => channel.assertExchange(this.exchange, 'topic', { durable: !options.testMode }),
+      (error) => this.onPublishingChannelError(error),
+      this.logger,
+    );
     this.amqp = new AmqpConnection({
       uri: brokerUrl(options.url, options.vhost),
       name: options.connectionName,
@@ -100,9 +105,9 @@ export class RabbitMqTransport extends EventTransport {
       );
     }
     const manager = this.amqp.managedConnection;
-    this.publisherChannel = manager.createChannel({ name: 'publisher', confirm: true, setup: this.publisher.attach });
     manager.on('connect', () => {
       this.backoff.reset();
+      if (manager.connection) void this.openPublishing(manager.connection);
       if (this.connectedOnce) {
         this.logger.log('Reconnected to RabbitMQ; consumers re-attach as their channels come back');
         for (const listener of this.reconnectListeners) listener();
@@ -113,6 +118,29 @@ export class RabbitMqTransport extends EventTransport {
       if (!this.closing.signal.aborted) this.logger.warn(`Lost the RabbitMQ connection: ${err?.message ?? 'closed'}`);
     });
     this.connectedOnce = true;
+    if (manager.connection) await this.publisher.open(manager.connection);
+  }
+
+
+  /**
+   * Publishing resumes on a new connection once every consumer's channel has
+   * redeclared its queue and bindings (bounded by the connect timeout): after
+   * the exchange was lost, an event published sooner would find no binding and
+   * be dropped by the broker.
+   */
+  private async openPublishing(connection: ChannelModel): Promise<void> {
+    const deadline = new AbortController();
+    const topology = Promise.all([...this.consumers].map((consumer) => consumer.ready()));
+    await Promise.race([topology.catch(() => undefined), delay(this.options.connectTimeoutMs, deadline.signal)]);
+    deadline.abort();
+    await this.publisher.open(connection);
+  }
+
+  private onPublishingChannelError(error: Error & { code?: number }): void {
+    this.logger.error(`RabbitMQ closed the publishing channel: ${error.message}`);
+    // 404: the events exchange is gone, and every binding with it. Only a new connection runs every channel's
+    // setup, which redeclares the whole topology; the publishes in flight are sent again once it is back.
+    if (error.code === 404 && !this.closing.signal.aborted) void this.amqp.managedConnection.connection?.close().catch(() => undefined);
   }
 
   isConnected(): boolean {
@@ -169,7 +197,7 @@ export class RabbitMqTransport extends EventTransport {
   async close(): Promise<void> {
     this.closing.abort();
     for (const consumer of [...this.consumers]) await consumer.close();
-    await this.publisherChannel?.close().catch(() => undefined);
+    await this.publisher.close();
     await this.amqp.managedConnection?.close();
   }
 
@@ -202,6 +230,11 @@ class RabbitMqConsumer implements ConsumerHandle {
 
   get consuming(): boolean {
     return this.consumerTag !== undefined;
+  }
+
+  /** Resolves once this consumer's channel is set up (its topology declared) on the current connection. */
+  ready(): Promise<void> {
+    return this.wrapper ? this.wrapper.waitForConnect() : Promise.resolve();
   }
 
   /** Resolves once the first setup has run; rejects with its error (a setup error is otherwise only an event). */
