@@ -10,25 +10,40 @@ export function depthLimit(maxDepth: number) {
     for (const definition of context.getDocument().definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
     }
-    const depthOf = (selectionSet: SelectionSetNode | undefined, depth: number, seen: Set<string>): number => {
-      if (!selectionSet) return depth;
-      let deepest = depth;
+    // Each fragment's own depth is computed once: walking into a fragment once per path that reaches it
+    // costs 2^n for n fragments that each spread the next one twice, a few hundred bytes of query.
+    const fragmentDepths = new Map<string, number>();
+    const expanding = new Set<string>();
+    /** How many levels of selection sets `selectionSet` opens below itself. */
+    const depthBelow = (selectionSet: SelectionSetNode | undefined): number => {
+      if (!selectionSet) return 0;
+      let deepest = 0;
       for (const selection of selectionSet.selections) {
         if (selection.kind === Kind.FIELD) {
-          deepest = Math.max(deepest, depthOf(selection.selectionSet, depth + (selection.selectionSet ? 1 : 0), seen));
+          if (selection.selectionSet) deepest = Math.max(deepest, 1 + depthBelow(selection.selectionSet));
         } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-          deepest = Math.max(deepest, depthOf(selection.selectionSet, depth, seen));
+          deepest = Math.max(deepest, depthBelow(selection.selectionSet));
         } else {
-          const name = selection.name.value;
-          const fragment = fragments.get(name);
-          if (fragment && !seen.has(name)) deepest = Math.max(deepest, depthOf(fragment.selectionSet, depth, new Set([...seen, name])));
+          deepest = Math.max(deepest, fragmentDepth(selection.name.value));
         }
       }
       return deepest;
     };
+    const fragmentDepth = (name: string): number => {
+      const known = fragmentDepths.get(name);
+      if (known !== undefined) return known;
+      const fragment = fragments.get(name);
+      // Unknown fragments and cycles are other rules' errors (KnownFragmentNames, NoFragmentCycles).
+      if (!fragment || expanding.has(name)) return 0;
+      expanding.add(name);
+      const depth = depthBelow(fragment.selectionSet);
+      expanding.delete(name);
+      fragmentDepths.set(name, depth);
+      return depth;
+    };
     return {
       OperationDefinition(operation) {
-        const depth = depthOf(operation.selectionSet, 1, new Set());
+        const depth = 1 + depthBelow(operation.selectionSet);
         if (depth > maxDepth) {
           context.reportError(
             new GraphQLError(`Operation ${operation.name?.value ?? '(anonymous)'} is ${depth} levels deep; the limit is ${maxDepth}`, {
