@@ -91,7 +91,9 @@ function graphqlWsOptions(authenticator: SessionAuthenticator, connections: WebS
     // written straight to the sockets (see SharedSubscriptionExecution).
     subscribe: executions.subscribe,
     onOperation: (ctx: SocketContext, id: string, _payload: unknown, _args: unknown, operation: unknown) => {
-      executions.deliverDirectly(operation, extraOf(ctx).socket, id);
+      // graphql-ws calls this before it checks that the client has not completed the subscription meanwhile
+      // (a component mounting and unmounting at once): deliver only what it will really run.
+      if (id in ctx.subscriptions) executions.deliverDirectly(operation, extraOf(ctx).socket, id);
       return undefined;
     },
     // Authenticated once, at connect; a session ended later closes the socket (WebSocketConnections).

@@ -287,6 +287,64 @@ describe('SharedSubscriptionExecution', () => {
       expect(await stream.next()).toEqual({ value: undefined, done: true });
     });
 
+    it('cuts off a client whose query makes each message huge once its socket holds back 256 KB, not 100 such messages', async () => {
+      const { executions, subscribe, publish, counts } = fixture();
+      const socket = new FakeSocket();
+      // 2,000 aliases: each message is about 40 KB, so CAPACITY of them would be 400 KB.
+      const wide = `subscription { shared { ${Array.from({ length: 2000 }, (_, i) => `a${i}: name`).join(' ')} } }`;
+      const stream = await subscribe(wide);
+      executions.deliverDirectly(stream, socket, '1');
+      publish('de.app.wide', 'INSTALLED');
+      const messageLength = JSON.stringify(socket.sent[0]).length;
+      expect(CAPACITY * messageLength).toBeGreaterThan(256 * 1024);
+
+      socket.bufferedAmount = 256 * 1024 + 1;
+      publish('de.app.wide', 'UNINSTALLED');
+
+      expect(counts.overflows).toBe(1);
+      expect(socket.sent).toHaveLength(1);
+    });
+
+    it('counts executions still running towards the capacity, and sends nothing after the server ended the stream', async () => {
+      const { executions, subscribe, publish, release, streams, counts } = fixture();
+      const socket = new FakeSocket();
+      const stream = await subscribe('subscription { shared { later } }');
+      executions.deliverDirectly(stream, socket, '1');
+
+      for (let i = 0; i < CAPACITY; i++) publish(`de.app.slow-${i}`, 'INSTALLED');
+      expect(counts.overflows).toBe(0);
+      publish('de.app.slow-overflow', 'INSTALLED');
+      expect(counts.overflows).toBe(1);
+      expect(streams).toHaveLength(0);
+
+      for (let i = 0; i < CAPACITY; i++) release(`de.app.slow-${i}`);
+      await settled();
+      expect(socket.sent).toEqual([]);
+    });
+
+    it('ends only the subscription whose result cannot be serialised, and goes on delivering to the others', async () => {
+      const { executions, subscribe, publish, streams } = fixture();
+      const failing = new FakeSocket();
+      const healthy = new FakeSocket();
+      const broken = await subscribe('subscription { shared { name } }', { unused: 1 });
+      const fine = await subscribe('subscription { shared { name } }');
+      executions.deliverDirectly(broken, failing, '1');
+      executions.deliverDirectly(fine, healthy, '1');
+      const spy = jest.spyOn(JSON, 'stringify').mockImplementationOnce(() => {
+        throw new TypeError('Do not know how to serialize a BigInt');
+      });
+      try {
+        publish('de.app.bigint', 'INSTALLED');
+      } finally {
+        spy.mockRestore();
+      }
+
+      expect(failing.sent).toEqual([]);
+      expect(healthy.sent).toHaveLength(1);
+      expect(streams).toHaveLength(1);
+      expect(await broken.next()).toEqual({ value: undefined, done: true });
+    });
+
     it('sends nothing on a socket that is closing', async () => {
       const { executions, subscribe, publish } = fixture();
       const socket = new FakeSocket();

@@ -7,6 +7,8 @@ type PromiseOrValue<T> = T | Promise<T>;
 interface PushableSource extends AsyncIterator<unknown> {
   /** How many values its client may fall behind before it is cut off. */
   readonly capacity: number;
+  /** True once the stream has ended, for whatever reason: nothing more may be sent for it. */
+  readonly closed: boolean;
   pushTo(sink: StreamSink<unknown>): void;
 }
 
@@ -29,6 +31,13 @@ interface SharedResult {
   readonly result: PromiseOrValue<ExecutionResult>;
   payload?: PromiseOrValue<string>;
 }
+
+/**
+ * At most this much text held back by one client's socket, in characters (what `bufferedAmount` counts for
+ * strings), before it is cut off as too slow: 100 messages of an ordinary size, but a client whose query makes
+ * each message huge (aliases) cannot make the server hold 100 of those.
+ */
+const MAX_BACKLOG_CHARS = 256 * 1024;
 
 /** Marks a subscription's source stream as one whose events may share their executions (see `shareExecutions`). */
 const SHARED_EVENTS = Symbol('sharedEvents');
@@ -166,6 +175,8 @@ class SharedExecutedStream extends ExecutedStream {
   private pending?: Promise<void>;
   /** Direct delivery: the length of the last message, to tell how many messages the socket holds back. */
   private messageLength = 0;
+  /** Direct delivery: events whose execution has not finished yet (asynchronous fields only). */
+  private executionsRunning = 0;
   private returned = false;
 
   constructor(
@@ -186,27 +197,45 @@ class SharedExecutedStream extends ExecutedStream {
     if (!isPushable(this.events)) return;
     const { capacity } = this.events;
     const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    const events = this.events;
     this.events.pushTo((event) => {
       // As graphql-ws: nothing is sent on a closing socket; graphql-ws ends the subscription once it has closed.
       if (socket.readyState !== socket.OPEN) return true;
-      const payload = this.payloadOf(this.sharedFor(event));
+      let payload: PromiseOrValue<string>;
+      try {
+        payload = this.payloadOf(this.sharedFor(event));
+      } catch {
+        // This client's result cannot be serialised: end its subscription, not the fan-out to everyone else.
+        void this.return();
+        return true;
+      }
       if (typeof payload === 'string') this.messageLength = prefix.length + payload.length + 1;
-      if (this.messageLength > 0 && socket.bufferedAmount > capacity * this.messageLength) return false;
+      // Behind by `capacity` messages, or by MAX_BACKLOG_CHARS whatever their size (the query sets it), or by
+      // `capacity` executions still running: too slow.
+      const backlog = Math.min(capacity * this.messageLength, MAX_BACKLOG_CHARS);
+      if (this.messageLength > 0 && socket.bufferedAmount > backlog) return false;
+      if (this.executionsRunning >= capacity) return false;
       if (typeof payload === 'string' && !this.pending) {
         socket.send(prefix + payload + '}');
         return true;
       }
       // An execution still running (App's fields are all synchronous; another stream's may not be).
+      this.executionsRunning++;
       const sent = Promise.all([this.pending, payload]).then(([, json]) => {
-        if (!this.returned && socket.readyState === socket.OPEN) socket.send(prefix + json + '}');
+        this.messageLength = prefix.length + json.length + 1;
+        if (!this.returned && !events.closed && socket.readyState === socket.OPEN) socket.send(prefix + json + '}');
       });
       this.pending = sent;
       sent.then(
         () => {
+          this.executionsRunning--;
           if (this.pending === sent) this.pending = undefined;
         },
-        // A failed execution (not a field error: those are in the result) ends the subscription, as pulled.
-        () => void this.return(),
+        // A failed execution (not a field error: those are in the result) ends the subscription.
+        () => {
+          this.executionsRunning--;
+          void this.return();
+        },
       );
       return true;
     });
