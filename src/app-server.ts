@@ -17,5 +17,8 @@ export async function createAppServer(
     ...(options.logger !== undefined ? { logger: options.logger } : {}),
   });
   app.useBodyParser('json', { limit: MAX_REQUEST_BODY });
+  // Express hashes every response body for an ETag. GraphQL answers POSTs, which no cache revalidates, and
+  // /health must be fresh: the hash is pure cost, a few microseconds per request.
+  app.set('etag', false);
   return app;
 }

@@ -7,7 +7,7 @@
  * BENCH_SECONDS (default 10) per scenario, BENCH_CONNECTIONS (default 50).
  */
 import autocannon from 'autocannon';
-import { createBenchDatabase, graphql, startServerProcess } from './server-process';
+import { compileServers, createBenchDatabase, graphql, startServerProcess } from './server-process';
 import { formatMs, formatRatio, formatRate, formatTable } from './stats';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -76,6 +76,7 @@ async function run(url: string, token: string, scenario: Scenario, seconds: numb
 }
 
 async function main(): Promise<void> {
+  await compileServers();
   const database = await createBenchDatabase();
   const server = await startServerProcess(
     {

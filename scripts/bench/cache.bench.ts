@@ -39,7 +39,7 @@ import { cpus as cpuList } from 'node:os';
 import autocannon from 'autocannon';
 import type { CacheNamespaceStats } from '../../src/cache/cache-stats';
 import type { HealthReport } from '../../src/health/health.controller';
-import { createBenchDatabase, freePort, ServerProcess, startServerProcess } from './server-process';
+import { compileServers, createBenchDatabase, freePort, ServerProcess, startServerProcess } from './server-process';
 import { formatMs, formatRatio, formatRate, formatTable, median, now, sleep, summarize } from './stats';
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 1000);
@@ -101,6 +101,7 @@ async function loggedIn(server: Promise<ServerProcess>): Promise<Target> {
 
 async function main(): Promise<void> {
   const started = now();
+  await compileServers();
   const database = await createBenchDatabase();
   const servers = new Set<ServerProcess>();
   const common = {

@@ -2,10 +2,12 @@
  * Runs an AppServer in a child process for the HTTP benchmarks, so the load
  * generator in this process does not share an event loop with the server.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { sleep } from './stats';
 
@@ -44,9 +46,31 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+const ROOT = join(__dirname, '..', '..');
+const COMPILED_ROOT = join(ROOT, 'dist-bench');
+
 /**
- * Starts `script` (default: the server as `npm start` runs it) with `env` on
- * `port`, and resolves once GET /health answers 200.
+ * Compiles the sources and the benchmark scripts into dist-bench/ (tsconfig.bench.json).
+ * Benchmarks run their servers compiled, as production runs `node dist/main.js`:
+ * under ts-node a server would also load Node's `domain` module, which wraps
+ * every EventEmitter.emit and async resource and skews what is measured.
+ */
+export async function compileServers(): Promise<void> {
+  const started = Date.now();
+  await promisify(execFile)(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.bench.json')], { cwd: ROOT });
+  process.stderr.write(`compiled the servers into dist-bench/ in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}
+
+/** The compiled form of `script` (a .ts path relative to the repository root); compileServers() makes it. */
+export function compiled(script: string): string {
+  const path = join(COMPILED_ROOT, script.replace(/\.ts$/, '.js'));
+  if (!existsSync(path)) throw new Error(`${path} does not exist: call compileServers() before starting servers`);
+  return path;
+}
+
+/**
+ * Starts `script` (default: the server as `npm start` runs it), compiled, with
+ * `env` on `port`, and resolves once GET /health answers 200.
  */
 export async function startServerProcess(
   env: Record<string, string>,
@@ -54,8 +78,10 @@ export async function startServerProcess(
   script = 'src/main.ts',
   args: string[] = [],
 ): Promise<ServerProcess> {
-  const root = join(__dirname, '..', '..');
-  const child: ChildProcess = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', script, ...args], {
+  const root = ROOT;
+  // BENCH_CPU_PROF=<dir>: each server writes a CPU profile there when it stops.
+  const profiling = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child: ChildProcess = spawn(process.execPath, [...profiling, compiled(script), ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env, APPSERVER_PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -7,6 +7,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { compiled } from './server-process';
 import { sleep } from './stats';
 
 const ROOT = join(__dirname, '..', '..');
@@ -61,7 +62,7 @@ export class BenchServer {
   static async start(name: string, script: string, env: Record<string, string>, port: number): Promise<BenchServer> {
     const child = spawn(
       process.execPath,
-      ['--expose-gc', ...SEMI_SPACE, '-r', 'ts-node/register/transpile-only', '-r', './scripts/bench/memory-probe.ts', script],
+      ['--expose-gc', ...SEMI_SPACE, '-r', compiled('scripts/bench/memory-probe.ts'), compiled(script)],
       { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
     );
     const server = new BenchServer(name, child, `http://127.0.0.1:${port}`);

@@ -29,7 +29,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createBenchDatabase, graphql } from './server-process';
+import { compileServers, createBenchDatabase, graphql } from './server-process';
 import { BenchServer, freePort, MemoryReport } from './subscription-processes';
 import { formatMs, formatRatio, formatTable, median, now, sleep, summarize } from './stats';
 
@@ -604,6 +604,7 @@ function report(results: ScenarioResult[]): void {
 async function main(): Promise<void> {
   if (CLIENT_COUNTS.length === 0) throw new Error('BENCH_CLIENTS names no client count (e.g. "1000,5000")');
   const started = now();
+  await compileServers();
   process.stdout.write(
     `bench:subscriptions — clients ${CLIENT_COUNTS.join(', ')}; ${ROUNDS} rounds; connect batches of ${CONNECT_BATCH}; ` +
       `open-file limit ${openFileLimit()} (each side holds one descriptor per client); ` +

@@ -160,6 +160,17 @@ describeWith(['postgres', 'rabbitmq'], 'apps and settings over GraphQL (PostgreS
     });
   });
 
+  it('answers without an ETag: no client revalidates a POST, so hashing every body would be wasted', async () => {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${api.token}` },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('etag')).toBeNull();
+    expect((await fetch(`${server.url}/health`)).headers.get('etag')).toBeNull();
+  });
+
   describe('queries', () => {
     it('lists apps, filters by state, and finds one by name', async () => {
       const registered = `de.easy-m.listed-${unique()}`;
