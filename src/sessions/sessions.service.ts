@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { EntityManager, IsNull, MoreThan } from 'typeorm';
+import { EntityManager, IsNull, LessThanOrEqual, MoreThan } from 'typeorm';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../common/app-errors';
 import { actorOf, Principal, SYSTEM_ACTOR } from '../common/principal';
 import { UnitOfWork } from '../database/unit-of-work';
@@ -11,6 +11,7 @@ import { PermissionChecker } from '../permissions/permission-checker';
 import { normalizeEmail } from '../users/email';
 import { PasswordHasher } from '../users/password-hasher';
 import { UserEntity } from '../users/user.entity';
+import { ACTOR_SESSION_METADATA } from '../users/user.events';
 import { UsersService } from '../users/users.service';
 import { LoginThrottle } from './login-throttle';
 import { SessionCache } from './session-cache';
@@ -126,6 +127,29 @@ export class SessionsService {
       return open;
     });
     // Like every other end of a session (the deletion itself dropped them already, and without the user row none can be cached as open again).
+    await Promise.all(ended.map((session) => this.dropCachedSession(session)));
+  }
+
+  /**
+   * A changed password ends the user's other sessions, as a revocation on every
+   * instance would (their sockets close too); the session the user changed it
+   * in stays open. Sessions opened after the change (with the new password) are
+   * kept: this runs a few milliseconds after the commit.
+   */
+  @OnEvent('user.updated', { group: 'sessions.end-on-password-change' })
+  async endSessionsAfterPasswordChange(event: EnvelopeFor<'user.updated'>): Promise<void> {
+    const { userId, changedFields, updatedBy } = event.data;
+    if (!changedFields.includes('password')) return;
+    const kept = event.metadata[ACTOR_SESSION_METADATA];
+    const ended = await this.unitOfWork.run(async (tx) => {
+      const open = await tx.find(SessionEntity, {
+        select: { id: true, userId: true },
+        where: { userId, endedAt: IsNull(), createdAt: LessThanOrEqual(new Date(event.time)) },
+      });
+      const others = open.filter((session) => session.id !== kept);
+      for (const session of others) await this.end(tx, session, 'revoked', updatedBy ?? SYSTEM_ACTOR);
+      return others;
+    });
     await Promise.all(ended.map((session) => this.dropCachedSession(session)));
   }
 

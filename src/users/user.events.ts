@@ -8,6 +8,12 @@ export const UserEvents = {
   DELETED: 'user.deleted',
 } as const;
 
+/**
+ * Envelope metadata of `user.updated`: the session the change was made in, when
+ * a user made it. A changed password ends the user's other sessions, not this one.
+ */
+export const ACTOR_SESSION_METADATA = 'actorSessionId';
+
 /** The fields `user.updated` may name in `changedFields` (a changed password is named, never shown). */
 export const USER_UPDATABLE_FIELDS = ['email', 'displayName', 'password', 'role'] as const;
 

@@ -20,7 +20,7 @@ import { PasswordHasher } from './password-hasher';
 import { passwordProblem } from './password-policy';
 import { UserEntity } from './user.entity';
 import { fromUserSnapshot, toUserSnapshot, userCacheKey, UserProfile, UserSnapshot } from './user.snapshot';
-import { UserEvents } from './user.events';
+import { ACTOR_SESSION_METADATA, UserEvents } from './user.events';
 import { UserRole } from './user-role';
 
 type UpdatedField = 'email' | 'displayName' | 'password' | 'role';
@@ -129,7 +129,12 @@ export class UsersService {
         if (changes.role === UserRole.USER) await this.assertNotLastAdmin(tx, user);
         const next: UserEntity = { ...user, ...changes, updatedAt: new Date() };
         await tx.update(UserEntity, { id }, { ...changes, updatedAt: next.updatedAt });
-        await this.outbox.record(tx, UserEvents.UPDATED, { userId: id, changedFields: changed, updatedBy: actorOf(by) });
+        await this.outbox.record(
+          tx,
+          UserEvents.UPDATED,
+          { userId: id, changedFields: changed, updatedBy: actorOf(by) },
+          by.kind === 'user' ? { metadata: { [ACTOR_SESSION_METADATA]: by.sessionId } } : undefined,
+        );
         // A role is a permission: whatever any instance cached about this user's rights is stale now.
         if (changes.role !== undefined) await this.recordPermissionsChanged(tx, id, 'role-changed', actorOf(by));
         return { user: next, changed };

@@ -198,6 +198,52 @@ describeWith(['postgres', 'rabbitmq'], 'session tokens (PostgreSQL + RabbitMQ)',
     await waitFor(() => invalidations().filter((e) => (e.data as { change?: string }).change === 'user-deleted').length === 2, 'two invalidations');
   });
 
+  it("ends a user's other sessions when they change their password, keeps the one they changed it in and any opened after", async () => {
+    const user = await createUser();
+    const current = await login(user.email, PASSWORD);
+    const other = await login(user.email, PASSWORD);
+    const otherId = (await sessionRow(other.token!)).id;
+    const newPassword = `${PASSWORD} changed`;
+    passwords.push(newPassword);
+
+    const changed = await send(current, 'mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id } }', {
+      id: user.id,
+      input: { password: newPassword, currentPassword: PASSWORD },
+    });
+    expect(changed.errors).toBeUndefined();
+    const afterwards = await login(user.email, newPassword);
+
+    await waitFor(async () => (await meCode(other)) === 'UNAUTHENTICATED', 'the other session to end');
+    await waitFor(() => eventsOf('session.revoked', otherId).length === 1, 'session.revoked for the other session');
+    expect(eventsOf('session.revoked', otherId)[0].data).toMatchObject({ userId: user.id, reason: 'revoked', revokedBy: user.id });
+    const updated = server.events.find((e) => e.type === 'user.updated' && (e.data as { userId: string }).userId === user.id)!;
+    expect(eventsOf('session.revoked', otherId)[0].causationId).toBe(updated.id);
+    await barrier();
+    expect(await meCode(current)).toBe('OK');
+    expect(await meCode(afterwards)).toBe('OK');
+    const open = (await sql.query('SELECT COUNT(*)::int AS n FROM sessions WHERE user_id = $1 AND ended_at IS NULL', [user.id])).rows[0].n;
+    expect(open).toBe(2);
+  });
+
+  it("ends every session of a user whose password an admin changed; other changes end none", async () => {
+    const user = await createUser();
+    const first = await login(user.email, PASSWORD);
+    const second = await login(user.email, PASSWORD);
+    const update = (input: Record<string, unknown>) =>
+      send(admin, 'mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id } }', { id: user.id, input });
+
+    expect((await update({ displayName: 'Renamed' })).errors).toBeUndefined();
+    await barrier();
+    expect(await meCode(first)).toBe('OK');
+    expect(await meCode(second)).toBe('OK');
+
+    const newPassword = `${PASSWORD} reset by an admin`;
+    passwords.push(newPassword);
+    expect((await update({ password: newPassword })).errors).toBeUndefined();
+    await waitFor(async () => (await meCode(first)) === 'UNAUTHENTICATED' && (await meCode(second)) === 'UNAUTHENTICATED', 'both sessions to end');
+    expect(await meCode(admin)).toBe('OK');
+  });
+
   it('answers an unknown email exactly as a wrong password, and publishes nothing for either', async () => {
     const user = await createUser();
     const query = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }';
