@@ -103,6 +103,24 @@ describe('access control over WebSocket', () => {
     expect(overHttp.errors?.[0]).toMatchObject({ message: overSocket[0].message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
   });
 
+  it('closes a socket sending a message over 100 KB (1009), as HTTP refuses such a body, and serves the others', async () => {
+    const token = (await server.loginAsAdmin()).token!;
+    const raw = new WebSocket(`${server.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+    const closed = new Promise<number>((resolve) => raw.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      raw.on('error', reject);
+      raw.on('open', () => raw.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+      raw.on('message', (data) => {
+        if (JSON.parse(String(data)).type === 'connection_ack') resolve();
+      });
+    });
+
+    raw.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `{ __typename ${' '.repeat(101 * 1024)}}` } }));
+
+    expect(await closed).toBe(1009);
+    expect(await execute(socketFor(token), '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
+  });
+
   it('keeps admin-only operations for admins over the socket too', async () => {
     const user = socketFor(await userWith([['apps.read', '*']]));
     const admin = socketFor((await server.loginAsAdmin()).token!);
