@@ -175,7 +175,7 @@ export class EventConsumer {
         return await this.settle(settlement.deadLetter(this.failureHeaders(message, 'unauthorized-source', refusal, 0)));
       }
       try {
-        await settlement.ack();
+        settlement.ack();
       } catch (error) {
         this.settleFailed(error);
       }

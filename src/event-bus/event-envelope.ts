@@ -36,7 +36,8 @@ export type AnyEventEnvelope = { [T in EventType]: EnvelopeOf<T> }[EventType];
 /** What a handler subscribed to `pattern` receives. */
 export type EnvelopeFor<P extends string> = { [T in MatchingEventTypes<P>]: EnvelopeOf<T> }[MatchingEventTypes<P>];
 
-const STRING_FIELDS = ['id', 'type', 'source', 'time', 'aggregateId', 'aggregateType', 'correlationId'] as const;
+const BUS_STRING_FIELDS = ['id', 'type', 'source', 'time', 'aggregateType'] as const;
+const CALLER_STRING_FIELDS = ['aggregateId', 'correlationId'] as const;
 const NULLABLE_STRING_FIELDS = ['causationId', 'sourceAppId', 'sourceAppName'] as const;
 
 /** Checks the envelope's own fields (not the payload); returns one line per problem. */
@@ -44,16 +45,30 @@ export function checkEnvelopeShape(value: unknown): string[] {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return ['envelope must be a JSON object'];
   const envelope = value as Record<string, unknown>;
   const problems: string[] = [];
-  for (const field of STRING_FIELDS) {
+  for (const field of BUS_STRING_FIELDS) {
     if (typeof envelope[field] !== 'string' || (envelope[field] as string).length === 0) problems.push(`${field} must be a non-empty string`);
-  }
-  for (const field of NULLABLE_STRING_FIELDS) {
-    if (envelope[field] != null && typeof envelope[field] !== 'string') problems.push(`${field} must be a string or null`);
   }
   if (envelope.specversion !== '1.0') problems.push('specversion must be "1.0"');
   if (envelope.datacontenttype !== 'application/json') problems.push('datacontenttype must be "application/json"');
   if (!Number.isInteger(envelope.version) || (envelope.version as number) < 1) problems.push('version must be a positive integer');
   if (typeof envelope.time === 'string' && Number.isNaN(Date.parse(envelope.time))) problems.push('time must be an ISO-8601 date-time');
+  problems.push(...checkCallerFields(envelope));
+  return problems;
+}
+
+/**
+ * Checks the envelope fields that publish options (and the context) fill: the
+ * bus builds the others itself, so `createEnvelope` checks only these.
+ */
+export function checkCallerFields(value: object): string[] {
+  const envelope = value as Readonly<Record<string, unknown>>;
+  const problems: string[] = [];
+  for (const field of CALLER_STRING_FIELDS) {
+    if (typeof envelope[field] !== 'string' || (envelope[field] as string).length === 0) problems.push(`${field} must be a non-empty string`);
+  }
+  for (const field of NULLABLE_STRING_FIELDS) {
+    if (envelope[field] != null && typeof envelope[field] !== 'string') problems.push(`${field} must be a string or null`);
+  }
   const metadata = envelope.metadata;
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
     problems.push('metadata must be an object');

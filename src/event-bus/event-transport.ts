@@ -32,7 +32,8 @@ export interface InboundMessage {
 
 /** How a consumer settles a message. Each call acknowledges the original only once its copy is safely stored. */
 export interface MessageSettlement {
-  ack(): Promise<void>;
+  /** Acknowledges at once (an AMQP ack needs no reply); throws when the channel is gone. Synchronous: it runs for every message. */
+  ack(): void;
   /** Moves the message to the retry queue for `attempt`, to come back after `delayMs`. */
   retry(attempt: number, delayMs: number, headers: Record<string, string | number>): Promise<void>;
   deadLetter(headers: Record<string, string | number>): Promise<void>;

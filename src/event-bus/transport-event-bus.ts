@@ -7,7 +7,7 @@ import { EventConsumer } from './event-consumer';
 import { EventContext } from './event-context';
 import { EventIdGenerator } from './event-ids';
 import { EventSourceAuthorizer } from './event-source-authorizer';
-import { AnyEventEnvelope, checkEnvelopeShape, EnvelopeFor, EnvelopeOf, EventEnvelope, frozenJsonCopy } from './event-envelope';
+import { AnyEventEnvelope, checkCallerFields, checkEnvelopeShape, EnvelopeFor, EnvelopeOf, EventEnvelope, frozenJsonCopy } from './event-envelope';
 import { EventBusClosedError, EventValidationError } from './errors';
 import { ConsumerHandle, EventTransport, outboundMessage, QueueSpec } from './event-transport';
 import { FailureKind, MessageHeaders } from './message-headers';
@@ -37,6 +37,7 @@ interface ActiveSubscription {
   readonly handle: ConsumerHandle;
 }
 
+const NO_METADATA: Readonly<Record<string, string>> = Object.freeze({});
 const GROUP_NAME = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const TEST_MODE_EXPIRY_MS = 15 * 60_000;
 
@@ -95,11 +96,11 @@ export class TransportEventBus extends EventBus implements OnModuleDestroy {
       causationId: options.causationId ?? context?.causationId ?? null,
       sourceAppId: options.sourceAppId ?? null,
       sourceAppName: options.sourceAppName ?? null,
-      metadata: Object.freeze({ ...options.metadata }),
+      metadata: options.metadata ? Object.freeze({ ...options.metadata }) : NO_METADATA,
       data,
     }) as EnvelopeOf<T>;
     // The options fill envelope fields (aggregateId, metadata, ids): a consumer on RabbitMQ checks them, so check them here.
-    const envelopeProblems = checkEnvelopeShape(envelope);
+    const envelopeProblems = checkCallerFields(envelope);
     if (envelopeProblems.length > 0) throw new EventValidationError(type, envelopeProblems);
     return envelope;
   }

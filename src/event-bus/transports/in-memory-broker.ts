@@ -193,14 +193,22 @@ export class InMemoryBroker {
     this.publishMessage(exchange, { body, routingKey, headers, redelivered: false });
   }
 
-  /** `publish` for a message built by the caller (the in-memory transport's, which carries its envelope). */
-  publishMessage(exchange: string, message: BrokerMessage): void {
+  /**
+   * `publish` for a message built by the caller (the in-memory transport's, which carries its envelope).
+   * Returns the length of the longest queue it went to, so a publisher can tell when to let consumers catch up.
+   */
+  publishMessage(exchange: string, message: BrokerMessage): number {
     const targets = this.route(exchange, message.routingKey);
     for (const queue of targets) {
       if (!queue.hasRoom()) throw new QueueFullError(queue.name, queue.maxLength);
     }
+    let longest = 0;
     // Queues may share the message object: it is never changed, only copied (requeue, retry, dead letter).
-    for (const queue of targets) queue.enqueue(message);
+    for (const queue of targets) {
+      queue.enqueue(message);
+      longest = Math.max(longest, queue.messages.length);
+    }
+    return longest;
   }
 
   private route(exchange: string, routingKey: string): readonly BrokerQueue[] {

@@ -16,6 +16,9 @@ import { ReconnectBackoff } from './reconnect-backoff';
 
 const NO_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});
 
+/** Messages waiting in a queue beyond which a publish lets the consumers run before it resolves. */
+const CATCH_UP_BACKLOG = 1_000;
+
 /** A message published within the process: it hands over the envelope itself, and is encoded only if someone reads its bytes. */
 class LocalMessage implements BrokerMessage {
   readonly headers = NO_HEADERS;
@@ -45,7 +48,7 @@ class MemorySettlement implements MessageSettlement {
     private readonly message: BrokerMessage,
   ) {}
 
-  async ack(): Promise<void> {
+  ack(): void {
     this.consumer.ack(this.message);
   }
 
@@ -98,7 +101,12 @@ export class InMemoryTransport extends EventTransport {
 
   async publish(messages: readonly OutboundMessage[]): Promise<void> {
     if (!this.connected) await this.waitForConnection(messages[0]?.envelope.type ?? 'event');
-    for (const message of messages) this.broker.publishMessage(this.exchange, new LocalMessage(message));
+    let longestQueue = 0;
+    for (const message of messages) longestQueue = Math.max(longestQueue, this.broker.publishMessage(this.exchange, new LocalMessage(message)));
+    // Consumers run on later turns of the event loop, and a publisher awaiting publish after publish only ever
+    // yields microtasks: it would fill the queues up to their bound before anyone consumed. Past a backlog, the
+    // publish resolves on the next turn instead, as a broker's flow control would slow it down.
+    if (longestQueue >= CATCH_UP_BACKLOG) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   async consume(spec: QueueSpec, listener: MessageListener): Promise<ConsumerHandle> {

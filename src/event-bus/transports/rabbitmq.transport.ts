@@ -328,7 +328,7 @@ class RabbitMqSettlement implements MessageSettlement {
     private readonly namespace: string,
   ) {}
 
-  async ack(): Promise<void> {
+  ack(): void {
     this.channel.ack(this.message);
   }
 
