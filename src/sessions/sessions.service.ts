@@ -64,22 +64,37 @@ export class SessionsService {
     attempt.succeeded();
 
     const token = newSessionToken();
-    const now = new Date();
-    const session: SessionEntity = {
-      id: randomUUID(),
-      userId: user.id,
-      tokenHash: hashSessionToken(token),
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + this.options.sessionTtlMs),
-      endedAt: null,
-      endReason: null,
-      endedBy: null,
-    };
-    await this.unitOfWork.run(async (tx) => {
-      await tx.insert(SessionEntity, session);
-      await this.outbox.record(tx, SessionEvents.CREATED, { sessionId: session.id, userId: user.id, expiresAt: session.expiresAt.toISOString() });
+    const session = await this.unitOfWork.run(async (tx) => {
+      // The password just checked must still be the user's: a change committed meanwhile (the check takes tens
+      // of milliseconds) would otherwise leave this session open with the old password. The row lock makes a
+      // change that comes now wait for this login, whose session that change's handler then ends
+      // (endSessionsAfterPasswordChange); the embedded database runs one unit of work at a time anyway.
+      if (!(await this.passwordUnchanged(tx, user.id, user.passwordHash))) throw new UnauthenticatedError(INVALID_CREDENTIALS);
+      const now = new Date();
+      const opened: SessionEntity = {
+        id: randomUUID(),
+        userId: user.id,
+        tokenHash: hashSessionToken(token),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + this.options.sessionTtlMs),
+        endedAt: null,
+        endReason: null,
+        endedBy: null,
+      };
+      await tx.insert(SessionEntity, opened);
+      await this.outbox.record(tx, SessionEvents.CREATED, { sessionId: opened.id, userId: user.id, expiresAt: opened.expiresAt.toISOString() });
+      return opened;
     });
     return { token, session, user };
+  }
+
+  private async passwordUnchanged(tx: EntityManager, userId: string, checkedHash: string): Promise<boolean> {
+    const current = await tx.findOne(UserEntity, {
+      select: { id: true, passwordHash: true },
+      where: { id: userId },
+      ...(this.unitOfWork.kind === 'postgres' ? { lock: { mode: 'pessimistic_read' as const } } : {}),
+    });
+    return current?.passwordHash === checkedHash;
   }
 
   /** Ends the session the principal came with; false for a principal without one (an app). */

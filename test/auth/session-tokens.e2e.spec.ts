@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { SessionSweeper } from '../../src/sessions/session-sweeper';
+import { PasswordHasher } from '../../src/users/password-hasher';
 import { GraphqlClient, GraphQLResponse, RunningServer, TEST_ADMIN } from '../support/app-server-harness';
 import { CapturingLogger } from '../support/capturing-logger';
 import { createTestDatabase, TestDatabase } from '../support/database';
@@ -223,6 +224,33 @@ describeWith(['postgres', 'rabbitmq'], 'session tokens (PostgreSQL + RabbitMQ)',
     expect(await meCode(afterwards)).toBe('OK');
     const open = (await sql.query('SELECT COUNT(*)::int AS n FROM sessions WHERE user_id = $1 AND ended_at IS NULL', [user.id])).rows[0].n;
     expect(open).toBe(2);
+  });
+
+  it('refuses a login whose password was changed while it was being checked, so no session outlives the change', async () => {
+    const user = await createUser();
+    const newPassword = `${PASSWORD} changed mid-login`;
+    passwords.push(newPassword);
+    const hasher = server.app.get(PasswordHasher);
+    const verify = hasher.verify.bind(hasher);
+    const spy = jest.spyOn(hasher, 'verify').mockImplementationOnce(async (password, hash) => {
+      const matches = await verify(password, hash);
+      // The change commits after this login checked the old password and before it opens its session.
+      const changed = await send(admin, 'mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id } }', {
+        id: user.id,
+        input: { password: newPassword },
+      });
+      expect(changed.errors).toBeUndefined();
+      return matches;
+    });
+    try {
+      const attempt = await server.gql('mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { e: user.email, p: PASSWORD });
+      expect(attempt.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    } finally {
+      spy.mockRestore();
+    }
+    const open = (await sql.query('SELECT COUNT(*)::int AS n FROM sessions WHERE user_id = $1 AND ended_at IS NULL', [user.id])).rows[0].n;
+    expect(open).toBe(0);
+    expect(await meCode(await login(user.email, newPassword))).toBe('OK');
   });
 
   it("ends every session of a user whose password an admin changed; other changes end none", async () => {
