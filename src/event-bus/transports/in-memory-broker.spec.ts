@@ -557,6 +557,31 @@ describe('InMemoryBroker', () => {
     });
   });
 
+  describe('a consumer that acks at once', () => {
+    it('leaves the event loop a turn every few hundred deliveries, even when each delivery publishes the next', async () => {
+      broker.assertQueue('chain');
+      broker.bindQueue(EXCHANGE, 'chain', '#');
+      let deliveries = 0;
+      let stop = false;
+      broker.consume('chain', 100, (message, self) => {
+        deliveries++;
+        self.ack(message);
+        if (!stop) broker.publish(EXCHANGE, 'k', Buffer.from(String(deliveries)));
+      });
+      broker.publish(EXCHANGE, 'k', Buffer.from('0'));
+
+      // Without a budget per turn, this would run only once the endless chain had stopped.
+      await new Promise((resolve) => setImmediate(resolve));
+      const firstTurn = deliveries;
+      await new Promise((resolve) => setImmediate(resolve));
+      stop = true;
+
+      expect(firstTurn).toBeGreaterThan(0);
+      expect(firstTurn).toBeLessThanOrEqual(500);
+      expect(deliveries).toBeGreaterThan(firstTurn);
+    });
+  });
+
   describe('scheduled timers', () => {
     beforeEach(() => jest.useFakeTimers());
     afterEach(() => jest.useRealTimers());

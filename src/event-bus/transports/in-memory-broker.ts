@@ -2,6 +2,8 @@ import { InboundMessage } from '../event-transport';
 import { compileTopicPattern, TopicMatcher } from '../topic-pattern';
 
 const MAX_CACHED_ROUTES = 1_000;
+/** Deliveries one queue makes in one turn of the event loop, so that timers and I/O get their turn too. */
+const DELIVERIES_PER_TURN = 500;
 
 /** What a queue holds: bytes with a routing key and headers, and, when published within the process, the envelope itself. */
 export type BrokerMessage = InboundMessage;
@@ -113,7 +115,11 @@ class BrokerQueue {
 
   /** Round-robin over consumers that still have prefetch credit, as RabbitMQ does. */
   private pump(): void {
+    let budget = DELIVERIES_PER_TURN;
     while (this.messages.length > 0 && this.consumers.length > 0) {
+      // Synchronous handlers ack at once, so prefetch alone would not stop this loop (nor a handler that keeps
+      // publishing to its own queue): after a turn's share, the rest waits for the next turn of the event loop.
+      if (budget-- === 0) return this.schedulePump();
       const consumer = this.pickConsumer();
       if (!consumer) return;
       const message = this.messages.shift()!;
