@@ -28,7 +28,12 @@ export async function createAppServer(
   // /health must be fresh: the hash is pure cost, a few microseconds per request.
   app.set('etag', false);
   await app.init();
-  limitWebSocketMessages(app);
+  try {
+    limitWebSocketMessages(app);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   return app;
 }
 

@@ -23,7 +23,7 @@ import {
   GraphQLScalarType,
   GraphQLString,
 } from 'graphql';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import type { WebSocketServer as WebSocketServerType } from 'ws';
 
 /**
@@ -33,7 +33,7 @@ import type { WebSocketServer as WebSocketServerType } from 'ws';
  * (Loaded with require: `graphql-ws/use/ws` is published through package exports, which this project's module
  * resolution does not read for types.)
  */
-const NEST_GRAPHQL = join(__dirname, '..', '..', 'node_modules', '@nestjs', 'graphql');
+const NEST_GRAPHQL = dirname(require.resolve('@nestjs/graphql/package.json'));
 const load = (name: string): unknown => require(require.resolve(name, { paths: [NEST_GRAPHQL, __dirname] }));
 const { useServer } = load('graphql-ws/use/ws') as typeof import('graphql-ws/dist/use/ws');
 const { WebSocketServer } = load('ws') as { WebSocketServer: typeof WebSocketServerType };

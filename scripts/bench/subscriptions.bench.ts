@@ -26,7 +26,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { compileServers, createBenchDatabase, graphql } from './server-process';
@@ -473,7 +473,7 @@ const verdict = (met: boolean) => (met ? 'met' : 'NOT MET');
 
 /** graphql-ws and ws as AppServer runs them (its @nestjs/graphql copies), which the peer loads too. */
 function serverLibraries(): string {
-  const from = { paths: [join(__dirname, '..', '..', 'node_modules', '@nestjs', 'graphql'), __dirname] };
+  const from = { paths: [dirname(require.resolve('@nestjs/graphql/package.json')), __dirname] };
   const version = (name: string) => (require(require.resolve(`${name}/package.json`, from)) as { version: string }).version;
   try {
     return `graphql-ws ${version('graphql-ws')}, ws ${version('ws')}`;
