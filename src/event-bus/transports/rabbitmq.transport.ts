@@ -1,4 +1,5 @@
 import { AmqpConnection } from '@golevelup/nestjs-rabbitmq';
+import type { Socket } from 'node:net';
 import { Logger } from '@nestjs/common';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ChannelModel, ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
@@ -107,6 +108,7 @@ export class RabbitMqTransport extends EventTransport {
     const manager = this.amqp.managedConnection;
     manager.on('connect', () => {
       this.backoff.reset();
+      if (manager.connection) coalesceWrites(manager.connection);
       if (manager.connection) void this.openPublishing(manager.connection);
       if (this.connectedOnce) {
         this.logger.log('Reconnected to RabbitMQ; consumers re-attach as their channels come back');
@@ -118,6 +120,7 @@ export class RabbitMqTransport extends EventTransport {
       if (!this.closing.signal.aborted) this.logger.warn(`Lost the RabbitMQ connection: ${err?.message ?? 'closed'}`);
     });
     this.connectedOnce = true;
+    if (manager.connection) coalesceWrites(manager.connection);
     if (manager.connection) await this.publisher.open(manager.connection);
   }
 
@@ -343,6 +346,36 @@ class RabbitMqSettlement implements MessageSettlement {
     this.channel.ack(this.message);
   }
 }
+
+/**
+ * Sends the frames amqplib writes in one tick in one system call. amqplib
+ * writes every frame to the socket on its own — each publish of a batch, each
+ * ack — and a write is a system call: on loopback, about a quarter of the bus's
+ * CPU per event. Corking the socket at the first write of a tick and uncorking
+ * it at the end of the tick (process.nextTick, before any I/O) coalesces them;
+ * nothing waits longer than the current tick. Idempotent per connection.
+ */
+function coalesceWrites(connection: ChannelModel): void {
+  const socket = (connection as unknown as { connection?: { stream?: Socket & { [COALESCING]?: true } } }).connection?.stream;
+  if (!socket || typeof socket.cork !== 'function' || socket[COALESCING]) return;
+  socket[COALESCING] = true;
+  const write = socket.write;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
+  socket.write = function coalescedWrite(this: Socket, ...args: Parameters<Socket['write']>) {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
+    return write.apply(socket, args);
+  } as Socket['write'];
+}
+
+const COALESCING = Symbol('coalescingWrites');
 
 function retryQueueName(namespace: string, level: number): string {
   return `${namespace}.retry.${level}`;
