@@ -1,7 +1,8 @@
-import { LoggerService } from '@nestjs/common';
+import { Logger, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AppServerConfig } from './config/app-server.config';
 
@@ -44,11 +45,27 @@ export async function createAppServer(
  */
 function limitWebSocketMessages(app: NestExpressApplication): void {
   const driver = app.get(GraphQLModule, { strict: false }).graphQlAdapter as unknown as {
-    _subscriptionService?: { wss?: { options?: { maxPayload?: number } } };
+    _subscriptionService?: { wss?: WebSocketServer };
   };
-  const options = driver._subscriptionService?.wss?.options;
-  if (!options || typeof options.maxPayload !== 'number') {
+  const wss = driver._subscriptionService?.wss;
+  if (!wss?.options || typeof wss.options.maxPayload !== 'number') {
     throw new Error('Cannot limit the size of WebSocket messages: @nestjs/graphql no longer exposes its graphql-ws server');
   }
-  options.maxPayload = MAX_WEBSOCKET_MESSAGE_BYTES;
+  wss.options.maxPayload = MAX_WEBSOCKET_MESSAGE_BYTES;
+  const logger = new Logger('WebSocket');
+  // graphql-ws reports every socket error as "Internal error ... check your implementation" on stderr. A
+  // message over the limit is the client's doing, and ws has already closed its socket with 1009: say so
+  // quietly (anyone could repeat it), and leave every other error to graphql-ws. Runs after graphql-ws's own
+  // 'connection' listener, which registered its handler first.
+  wss.on('connection', (socket: WebSocket) => {
+    const reportedByGraphqlWs = socket.listeners('error') as Array<(error: Error) => void>;
+    socket.removeAllListeners('error');
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        logger.debug(`Closed a socket whose message exceeded ${MAX_WEBSOCKET_MESSAGE_BYTES} bytes (1009)`);
+        return;
+      }
+      for (const listener of reportedByGraphqlWs) listener.call(socket, error);
+    });
+  });
 }
