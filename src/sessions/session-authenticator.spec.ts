@@ -75,6 +75,7 @@ describe('SessionAuthenticator through the sessions cache (L1 only)', () => {
       endedAt: null,
       endReason: null,
       endedBy: null,
+      passwordStamp: null,
     });
   });
 

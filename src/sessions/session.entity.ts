@@ -28,6 +28,10 @@ export class SessionEntity {
   @Column({ name: 'end_reason', type: 'varchar', length: 16, nullable: true })
   endReason!: SessionEndReason | null;
 
+  /** Which password opened it (passwordStampOf); null for sessions older than the column. A password change ends the others. */
+  @Column({ name: 'password_stamp', type: 'varchar', length: 64, nullable: true })
+  passwordStamp!: string | null;
+
   /** Who ended it: a user id or `system`. */
   @Column({ name: 'ended_by', type: 'varchar', length: 200, nullable: true })
   endedBy!: string | null;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { EntityManager, IsNull, LessThanOrEqual, MoreThan } from 'typeorm';
+import { EntityManager, IsNull, MoreThan } from 'typeorm';
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from '../common/app-errors';
 import { actorOf, Principal, SYSTEM_ACTOR } from '../common/principal';
 import { UnitOfWork } from '../database/unit-of-work';
@@ -14,6 +14,7 @@ import { UserEntity } from '../users/user.entity';
 import { ACTOR_SESSION_METADATA } from '../users/user.events';
 import { UsersService } from '../users/users.service';
 import { LoginThrottle } from './login-throttle';
+import { passwordStampOf } from './password-stamp';
 import { SessionCache } from './session-cache';
 import { SessionEntity } from './session.entity';
 import { SessionEvents, SessionRevocationReason } from './session.events';
@@ -80,6 +81,7 @@ export class SessionsService {
         endedAt: null,
         endReason: null,
         endedBy: null,
+        passwordStamp: passwordStampOf(user.passwordHash),
       };
       await tx.insert(SessionEntity, opened);
       await this.outbox.record(tx, SessionEvents.CREATED, { sessionId: opened.id, userId: user.id, expiresAt: opened.expiresAt.toISOString() });
@@ -147,9 +149,10 @@ export class SessionsService {
 
   /**
    * A changed password ends the user's other sessions, as a revocation on every
-   * instance would (their sockets close too); the session the user changed it
-   * in stays open. Sessions opened after the change (with the new password) are
-   * kept: this runs a few milliseconds after the commit.
+   * instance would (their sockets close too): every open session opened with
+   * another password than the current one, except the session the user changed
+   * it in. Sessions opened with the new password stay, whenever they were
+   * opened: stamps decide, not the instances' clocks.
    */
   @OnEvent('user.updated', { group: 'sessions.end-on-password-change' })
   async endSessionsAfterPasswordChange(event: EnvelopeFor<'user.updated'>): Promise<void> {
@@ -157,11 +160,12 @@ export class SessionsService {
     if (!changedFields.includes('password')) return;
     const kept = event.metadata[ACTOR_SESSION_METADATA];
     const ended = await this.unitOfWork.run(async (tx) => {
-      const open = await tx.find(SessionEntity, {
-        select: { id: true, userId: true },
-        where: { userId, endedAt: IsNull(), createdAt: LessThanOrEqual(new Date(event.time)) },
-      });
-      const others = open.filter((session) => session.id !== kept);
+      const user = await tx.findOne(UserEntity, { select: { id: true, passwordHash: true }, where: { id: userId } });
+      // A deleted user's sessions end on user.deleted.
+      if (!user) return [];
+      const current = passwordStampOf(user.passwordHash);
+      const open = await tx.find(SessionEntity, { select: { id: true, userId: true, passwordStamp: true }, where: { userId, endedAt: IsNull() } });
+      const others = open.filter((session) => session.id !== kept && session.passwordStamp !== current);
       for (const session of others) await this.end(tx, session, 'revoked', updatedBy ?? SYSTEM_ACTOR);
       return others;
     });

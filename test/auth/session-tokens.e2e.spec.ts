@@ -253,6 +253,25 @@ describeWith(['postgres', 'rabbitmq'], 'session tokens (PostgreSQL + RabbitMQ)',
     expect(await meCode(await login(user.email, newPassword))).toBe('OK');
   });
 
+  it('decides by the password a session was opened with, not by clocks: a session stamped in the future still ends', async () => {
+    const user = await createUser();
+    const current = await login(user.email, PASSWORD);
+    const aheadOfTime = await login(user.email, PASSWORD);
+    // As if opened on an instance whose clock runs an hour fast.
+    await sql.query(`UPDATE sessions SET created_at = now() + interval '1 hour' WHERE token_hash = $1`, [sha256(aheadOfTime.token!)]);
+    const newPassword = `${PASSWORD} changed again`;
+    passwords.push(newPassword);
+
+    const changed = await send(current, 'mutation($id: ID!, $input: UpdateUserInput!) { updateUser(id: $id, input: $input) { id } }', {
+      id: user.id,
+      input: { password: newPassword, currentPassword: PASSWORD },
+    });
+    expect(changed.errors).toBeUndefined();
+
+    await waitFor(async () => (await meCode(aheadOfTime)) === 'UNAUTHENTICATED', 'the session stamped in the future to end');
+    expect(await meCode(current)).toBe('OK');
+  });
+
   it("ends every session of a user whose password an admin changed; other changes end none", async () => {
     const user = await createUser();
     const first = await login(user.email, PASSWORD);
