@@ -89,19 +89,11 @@ export async function startServerProcess(
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`The server exited (${child.exitCode}): ${stderr}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`The server did not become healthy within 60 s: ${stderr}`);
-    }
-    await sleep(200);
+  try {
+    await waitUntilHealthy(child, url, 60_000, 'The server');
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`${(error as Error).message}: ${stderr}`);
   }
   return {
     url,
@@ -113,6 +105,21 @@ export async function startServerProcess(
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** Polls GET /health of the server `child` runs until it answers 200; rejects if it exits or `timeoutMs` passes first. */
+export async function waitUntilHealthy(child: ChildProcess, url: string, timeoutMs: number, name: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}) while starting`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${name} did not become healthy within ${timeoutMs / 1000} s`);
+    await sleep(200);
+  }
 }
 
 /** One GraphQL request, as the session of `token` when given; throws on any error. */

@@ -7,8 +7,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compiled } from './server-process';
-import { sleep } from './stats';
+import { compiled, waitUntilHealthy } from './server-process';
 
 const ROOT = join(__dirname, '..', '..');
 /**
@@ -66,20 +65,13 @@ export class BenchServer {
       { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
     );
     const server = new BenchServer(name, child, `http://127.0.0.1:${port}`);
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}) while starting:\n${server.output}`);
-      try {
-        if ((await fetch(`${server.url}/health`)).ok) return server;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) {
-        await server.stop();
-        throw new Error(`${name} did not become healthy within 90 s:\n${server.output}`);
-      }
-      await sleep(150);
+    try {
+      await waitUntilHealthy(child, server.url, 90_000, name);
+    } catch (error) {
+      await server.stop();
+      throw new Error(`${(error as Error).message}:\n${server.output}`);
     }
+    return server;
   }
 
   get pid(): number {

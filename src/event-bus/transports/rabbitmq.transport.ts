@@ -108,8 +108,10 @@ export class RabbitMqTransport extends EventTransport {
     const manager = this.amqp.managedConnection;
     manager.on('connect', () => {
       this.backoff.reset();
-      if (manager.connection) coalesceWrites(manager.connection);
-      if (manager.connection) void this.openPublishing(manager.connection);
+      if (manager.connection) {
+        coalesceWrites(manager.connection);
+        void this.openPublishing(manager.connection);
+      }
       if (this.connectedOnce) {
         this.logger.log('Reconnected to RabbitMQ; consumers re-attach as their channels come back');
         for (const listener of this.reconnectListeners) listener();
@@ -120,8 +122,10 @@ export class RabbitMqTransport extends EventTransport {
       if (!this.closing.signal.aborted) this.logger.warn(`Lost the RabbitMQ connection: ${err?.message ?? 'closed'}`);
     });
     this.connectedOnce = true;
-    if (manager.connection) coalesceWrites(manager.connection);
-    if (manager.connection) await this.publisher.open(manager.connection);
+    if (manager.connection) {
+      coalesceWrites(manager.connection);
+      await this.publisher.open(manager.connection);
+    }
   }
 
 
