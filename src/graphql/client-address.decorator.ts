@@ -3,11 +3,11 @@ import { GqlExecutionContext } from '@nestjs/graphql';
 import { GraphqlContext } from './graphql-context';
 
 /**
- * The caller's network address, for login throttling: Express's `req.ip`,
- * the socket peer (it honours X-Forwarded-For only once `trust proxy` is set,
+ * The caller's network address, for login throttling: Fastify's `request.ip`,
+ * the socket peer (it honours X-Forwarded-For only once `trustProxy` is set,
  * so a client cannot pick its own address).
  */
 export const ClientAddress = createParamDecorator((_: unknown, context: ExecutionContext): string => {
   const { req } = GqlExecutionContext.create(context).getContext<GraphqlContext>();
-  return req?.ip ?? req?.socket?.remoteAddress ?? 'unknown';
+  return req?.ip ?? req?.socket.remoteAddress ?? 'unknown';
 });

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { Principal } from '../common/principal';
 import type { ClosableSocket } from './websocket-connections';
 
@@ -9,7 +9,8 @@ import type { ClosableSocket } from './websocket-connections';
  * both through `SessionAuthenticator`; null means anonymous.
  */
 export interface GraphqlContext {
-  readonly req?: Request;
+  /** The HTTP request; undefined over WebSocket. */
+  readonly req?: FastifyRequest;
   readonly principal: Principal | null;
   /** The graphql-ws socket, for operations over WebSocket (to close it, e.g. for a too-slow subscriber). */
   readonly socket?: ClosableSocket;

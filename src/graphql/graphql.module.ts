@@ -1,17 +1,17 @@
 import { join } from 'node:path';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
-import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_PIPE } from '@nestjs/core';
 import { GraphQLWsSubscriptionsConfig, GraphQLModule as NestGraphQLModule } from '@nestjs/graphql';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { specifiedRules, validate } from 'graphql';
 import type { DocumentNode, ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
 import type { Context as WsContext } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { UserPrincipal } from '../common/principal';
 import { SessionAuthenticator } from '../sessions/session-authenticator';
-import { CorrelationMiddleware } from './correlation.middleware';
+import { CorrelationHook } from './correlation.hook';
 import { depthLimit } from './depth-limit.rule';
 import { formatGraphQLError } from './format-error';
 import { GraphqlContext } from './graphql-context';
@@ -62,22 +62,18 @@ export const MAX_QUERY_DEPTH = 10;
           // The graphql-ws protocol (graphql-transport-ws), as Apollo Client's GraphQLWsLink speaks it, on /graphql.
           'graphql-ws': graphqlWsOptions(authenticator, connections),
         },
-        // HTTP: the principal of each request from its bearer token. WebSocket: the one established at connect.
-        context: async (input: { req?: Request; extra?: SocketExtra }): Promise<GraphqlContext> => {
-          if (input.extra?.socket) return { principal: input.extra.principal ?? null, socket: input.extra.socket };
-          const { req } = input;
-          return { req, principal: req ? await authenticator.authenticateAuthorization(req.headers.authorization) : null };
+        // HTTP (Apollo's Fastify integration passes the request): the principal of each request from its bearer
+        // token. WebSocket (graphql-ws passes its context): the one established at connect.
+        context: async (input: FastifyRequest | { extra: SocketExtra }): Promise<GraphqlContext> => {
+          if ('extra' in input) return { principal: input.extra.principal ?? null, socket: input.extra.socket };
+          return { req: input, principal: await authenticator.authenticateAuthorization(input.headers.authorization) };
         },
       }),
     }),
   ],
-  providers: [{ provide: APP_PIPE, useFactory: createValidationPipe }, CorrelationMiddleware],
+  providers: [{ provide: APP_PIPE, useFactory: createValidationPipe }, CorrelationHook],
 })
-export class GraphqlModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(CorrelationMiddleware).forRoutes('*path');
-  }
-}
+export class GraphqlModule {}
 
 /** graphql-ws on /graphql: authentication at connect, shared subscription executions, errors formatted as over HTTP. */
 function graphqlWsOptions(authenticator: SessionAuthenticator, connections: WebSocketConnections): GraphQLWsSubscriptionsConfig {

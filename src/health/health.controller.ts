@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, HttpStatus, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CacheReconnectFlusher } from '../cache/cache-reconnect.flusher';
 import { CacheMetrics, CacheService } from '../cache/cache.service';
 import { EventBus, EventBusHealth } from '../event-bus/event-bus';
@@ -33,10 +33,10 @@ export class HealthController {
 
   @Get()
   @HttpCode(HttpStatus.OK)
-  check(@Res({ passthrough: true }) response: Response): HealthReport {
+  check(@Res({ passthrough: true }) reply: FastifyReply): HealthReport {
     const bus = this.bus.health();
     const status = bus.consuming ? 'ok' : 'degraded';
-    if (status !== 'ok') response.status(HttpStatus.SERVICE_UNAVAILABLE);
+    if (status !== 'ok') reply.status(HttpStatus.SERVICE_UNAVAILABLE);
     return { status, bus, cache: this.cacheHealth() };
   }
 

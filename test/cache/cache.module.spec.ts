@@ -23,7 +23,8 @@ async function boot(env: Record<string, string>, keyPrefix: string) {
     imports: [ConfigModule.forRoot(loadConfig(env)), CacheModule.forRoot({ redis: { keyPrefix } })],
     providers: [AppLookup],
   }).compile();
-  return moduleRef.createNestApplication({ logger: false }).init();
+  moduleRef.useLogger(false);
+  return moduleRef.init();
 }
 
 describeWith(['redis'], 'CacheModule', () => {
