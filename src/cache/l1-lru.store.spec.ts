@@ -97,6 +97,38 @@ describe('L1LruStore', () => {
     });
   });
 
+  it('agrees with a reference LRU over a long run of random reads, writes, deletions and expiries', () => {
+    // The reference: a Map kept in recency order by re-inserting on every use (simple, obviously right, slower).
+    const clock = manualClock();
+    const reference = new Map<string, { value: number; expiresAt: number }>();
+    const store = new L1LruStore<number>(8, clock.now);
+    let seed = 42;
+    const random = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n);
+    for (let step = 0; step < 20_000; step++) {
+      const key = `k${random(12)}`;
+      const operation = random(10);
+      if (operation < 5) {
+        const entry = reference.get(key);
+        reference.delete(key);
+        const live = entry !== undefined && entry.expiresAt > clock.now();
+        if (live) reference.set(key, entry);
+        expect(store.get(key)).toBe(live ? entry.value : undefined);
+      } else if (operation < 8) {
+        const ttl = random(4) === 0 ? 0 : 1 + random(50);
+        reference.delete(key);
+        if (ttl > 0) reference.set(key, { value: step, expiresAt: clock.now() + ttl });
+        while (reference.size > 8) reference.delete(reference.keys().next().value!);
+        store.set(key, step, ttl);
+      } else if (operation < 9) {
+        reference.delete(key);
+        store.delete(key);
+      } else {
+        clock.advance(random(5));
+      }
+      expect(store.keys()).toEqual([...reference.keys()]);
+    }
+  });
+
   it('keeps no state outside the instance', () => {
     const clock = manualClock();
     const one = new L1LruStore<number>(10, clock.now);

@@ -1,19 +1,33 @@
 /** Milliseconds since some fixed point; injected so tests can move time. */
 export type Clock = () => number;
 
-interface L1Entry<V> {
-  readonly value: V;
-  readonly expiresAt: number;
+/** An entry, linked into the recency list: `older` towards the least recently used end. */
+interface L1Node<V> {
+  readonly key: string;
+  value: V;
+  expiresAt: number;
+  older: L1Node<V> | undefined;
+  newer: L1Node<V> | undefined;
 }
 
 /**
- * The in-process level: a bounded LRU with a TTL per entry. A `Map` keeps
- * insertion order, so re-inserting a key on every hit makes the first key the
- * least recently used one, and eviction is `keys().next()`: O(1), no list.
- * Expired entries are dropped when touched; the bound keeps the rest in check.
+ * The in-process level: a bounded LRU with a TTL per entry.
+ *
+ * A `Map` finds the entry; a doubly linked list through the entries keeps
+ * their recency, the least recently used at the head. A hit relinks one node
+ * (a few pointer writes) and leaves the `Map` alone: re-inserting the key on
+ * every hit, which also keeps a `Map` in recency order, turned each read into a
+ * delete and an insert, and the tombstones those leave make the table rehash
+ * often. Reads are the hot path of every request (the session, its grants, the
+ * data), so they stay that cheap. Eviction takes the head: O(1). Expired
+ * entries are dropped when touched; the bound keeps the rest in check.
  */
 export class L1LruStore<V> {
-  private readonly entries = new Map<string, L1Entry<V>>();
+  private readonly entries = new Map<string, L1Node<V>>();
+  /** Least recently used. */
+  private head: L1Node<V> | undefined;
+  /** Most recently used. */
+  private tail: L1Node<V> | undefined;
 
   constructor(
     /** At most this many entries; 0 turns this level off. */
@@ -23,33 +37,47 @@ export class L1LruStore<V> {
 
   /** The live value under `key` (now the most recently used), or undefined. */
   get(key: string): V | undefined {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
-    this.entries.delete(key);
-    if (entry.expiresAt <= this.clock()) return undefined;
-    this.entries.set(key, entry);
-    return entry.value;
+    const node = this.entries.get(key);
+    if (node === undefined) return undefined;
+    if (node.expiresAt <= this.clock()) {
+      this.remove(node);
+      return undefined;
+    }
+    if (node !== this.tail) {
+      this.unlink(node);
+      this.append(node);
+    }
+    return node.value;
   }
 
   /** Stores `value` for `ttlMs`, evicting the least recently used entries beyond the bound. */
   set(key: string, value: V, ttlMs: number): void {
-    this.entries.delete(key);
+    const existing = this.entries.get(key);
+    if (existing !== undefined) this.remove(existing);
     if (ttlMs <= 0 || this.maxEntries <= 0) return;
-    this.entries.set(key, { value, expiresAt: this.clock() + ttlMs });
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    const node: L1Node<V> = { key, value, expiresAt: this.clock() + ttlMs, older: undefined, newer: undefined };
+    this.entries.set(key, node);
+    this.append(node);
+    while (this.entries.size > this.maxEntries) this.remove(this.head!);
   }
 
   delete(key: string): void {
-    this.entries.delete(key);
+    const node = this.entries.get(key);
+    if (node !== undefined) this.remove(node);
   }
 
   /** Drops every entry whose key satisfies `matches`; O(n), used only by pattern invalidation. */
   deleteWhere(matches: (key: string) => boolean): void {
-    for (const key of this.entries.keys()) if (matches(key)) this.entries.delete(key);
+    for (let node = this.head; node !== undefined; ) {
+      const next = node.newer;
+      if (matches(node.key)) this.remove(node);
+      node = next;
+    }
   }
 
   clear(): void {
     this.entries.clear();
+    this.head = this.tail = undefined;
   }
 
   /** Entries held, expired ones not yet dropped included. */
@@ -59,6 +87,29 @@ export class L1LruStore<V> {
 
   /** Keys from least to most recently used (tests and diagnostics). */
   keys(): string[] {
-    return [...this.entries.keys()];
+    const keys: string[] = [];
+    for (let node = this.head; node !== undefined; node = node.newer) keys.push(node.key);
+    return keys;
+  }
+
+  private remove(node: L1Node<V>): void {
+    this.entries.delete(node.key);
+    this.unlink(node);
+  }
+
+  private append(node: L1Node<V>): void {
+    node.older = this.tail;
+    node.newer = undefined;
+    if (this.tail === undefined) this.head = node;
+    else this.tail.newer = node;
+    this.tail = node;
+  }
+
+  private unlink(node: L1Node<V>): void {
+    if (node.older === undefined) this.head = node.newer;
+    else node.older.newer = node.newer;
+    if (node.newer === undefined) this.tail = node.older;
+    else node.newer.older = node.older;
+    node.older = node.newer = undefined;
   }
 }
