@@ -39,7 +39,7 @@ import { cpus as cpuList } from 'node:os';
 import autocannon from 'autocannon';
 import type { CacheNamespaceStats } from '../../src/cache/cache-stats';
 import type { HealthReport } from '../../src/health/health.controller';
-import { compileServers, createBenchDatabase, freePort, ServerProcess, startServerProcess } from './server-process';
+import { compileServers, createBenchDatabase, freePort, JsonHttpClient, ServerProcess, startServerProcess } from './server-process';
 import { formatMs, formatRatio, formatRate, formatTable, median, now, sleep, summarize } from './stats';
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 1000);
@@ -79,13 +79,15 @@ interface Client {
   readonly appName: string;
 }
 
+/** Every request the benchmark makes itself, autocannon's aside: the propagation polls above all, timed one by one. */
+const http = new JsonHttpClient();
+
 async function gql(url: string, token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<any> {
-  const response = await fetch(`${url}/graphql`, {
+  const { body: answer } = await http.request<{ data?: unknown; errors?: unknown[] }>(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body(query, variables),
   });
-  const answer = (await response.json()) as { data?: unknown; errors?: unknown[] };
   if (answer.errors) throw new Error(`GraphQL error: ${JSON.stringify(answer.errors)}`);
   return answer.data;
 }
@@ -163,6 +165,7 @@ async function main(): Promise<void> {
     ]);
     report(propagation, results, (now() - started) / 1000);
   } finally {
+    http.close();
     await Promise.all([...servers].map((server) => server.stop()));
     await database.drop();
   }
@@ -357,7 +360,7 @@ async function load({ server, clients, makeBody }: Scenario, seconds: number): P
 }
 
 async function settingsStats(server: ServerProcess): Promise<CacheNamespaceStats> {
-  const health = (await (await fetch(`${server.url}/health`)).json()) as HealthReport;
+  const { body: health } = await http.request<HealthReport>(`${server.url}/health`);
   return health.cache.namespaces.settings;
 }
 

@@ -28,8 +28,14 @@ interface PassResult {
 
 const EMPTY: BatchOutcome = { published: [], failed: [], busClosed: false };
 const BUSY: PassResult = { published: 0, busy: true, busClosed: false };
-/** How soon to look again while another instance relays: it may have taken its batch before our commit. */
-const BUSY_RETRY_MS = 50;
+/**
+ * How soon to look again while another instance relays: it may have taken its
+ * batch before our commit. Short, because every instance's sweep takes the lock
+ * for a moment each second, and a commit that meets one would otherwise wait
+ * this long to be published (cache invalidation on the other instances with
+ * it); a look that finds the lock still taken costs one cheap transaction.
+ */
+const BUSY_RETRY_MS = 10;
 /** Purge at least this often (less often never matters: rows only need to go eventually). */
 const MAX_PURGE_INTERVAL_MS = 60_000;
 
