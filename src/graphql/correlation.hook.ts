@@ -13,10 +13,9 @@ const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * request's handler inside that event context, so the events it causes carry it.
  *
  * A Fastify `preHandler` hook rather than a Nest middleware: on Fastify those
- * run through a compatibility layer on every request. It must be `preHandler`:
- * it is the last step before the handler and calls it synchronously, so the
- * context reaches the handler; an earlier hook would lose it while the body
- * is read.
+ * run through a compatibility layer on every request. `preHandler` is the last
+ * step before the route's handler, and Fastify calls the handler synchronously
+ * from its `done`, so the whole GraphQL request runs inside the context.
  */
 @Injectable()
 export class CorrelationHook implements OnModuleInit {
