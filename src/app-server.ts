@@ -10,6 +10,14 @@ import { AppServerConfig } from './config/app-server.config';
 export const MAX_REQUEST_BODY_BYTES = 100 * 1024;
 
 /**
+ * How long a client may take to send one whole HTTP request. Fastify turns
+ * Node's own limit (300 s) off by default; without one, a client trickling a
+ * body byte by byte holds its connection forever. Sockets upgraded to
+ * graphql-ws are not subject to it.
+ */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
+/**
  * Largest WebSocket message accepted, as MAX_REQUEST_BODY_BYTES over HTTP: `ws` would
  * otherwise take messages of up to 100 MiB, before any authentication.
  */
@@ -30,7 +38,7 @@ export async function createAppServer(
 ): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, options),
-    new FastifyAdapter({ bodyLimit: MAX_REQUEST_BODY_BYTES }),
+    new FastifyAdapter({ bodyLimit: MAX_REQUEST_BODY_BYTES, requestTimeout: REQUEST_TIMEOUT_MS }),
     options.logger !== undefined ? { logger: options.logger } : {},
   );
   await app.init();
