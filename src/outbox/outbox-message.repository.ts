@@ -1,10 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { EntityManager, SelectQueryBuilder } from 'typeorm';
 import { AnyEventEnvelope } from '../event-bus/event-envelope';
 import { OutboxMessage } from './outbox-message.entity';
 
 /** Transaction-level advisory lock key ("outbox" in ASCII): one relay at a time per PostgreSQL database. */
 const RELAY_LOCK_KEY = 0x6f7574626f78;
+
+/** What `claimDue` answers when another instance's relay holds the lock. */
+export const RELAY_LOCK_TAKEN_ELSEWHERE = Symbol('relay lock taken elsewhere');
 
 /** The outbox table's queries; every method works in the transaction (or manager) it is given. */
 @Injectable()
@@ -35,6 +38,7 @@ export class OutboxMessageRepository {
    * another instance's relay holds it (PostgreSQL only). One relay at a time
    * is what keeps per-aggregate order across instances: two relays working
    * on different rows of one aggregate could publish them out of order.
+   * Asked again in a transaction that holds it, it answers true (the lock is re-entrant).
    */
   async tryTakeRelayLock(tx: EntityManager): Promise<boolean> {
     const [row] = (await tx.query('SELECT pg_try_advisory_xact_lock($1) AS taken', [RELAY_LOCK_KEY])) as Array<{ taken: boolean }>;
@@ -42,12 +46,39 @@ export class OutboxMessageRepository {
   }
 
   /**
+   * PostgreSQL, inside the relay's transaction: takes the relay lock (see
+   * `tryTakeRelayLock`) and claims the due rows (`FOR UPDATE SKIP LOCKED`) in
+   * one round trip, since every event waits for this step before it is
+   * published. The lock is taken in an InitPlan that gates the scan, so
+   * without it no row is read or locked. Only an empty answer costs more, to
+   * tell "nothing due" from "another relay holds the lock": the lock is asked
+   * for again, and if it is held now the rows are claimed again, since the
+   * other relay may have let go in between, leaving rows that were committed
+   * after its claim.
+   */
+  async claimDue(tx: EntityManager, now: Date, limit: number): Promise<OutboxMessage[] | typeof RELAY_LOCK_TAKEN_ELSEWHERE> {
+    const claim = () =>
+      this.dueQuery(tx, now, limit)
+        .andWhere('(SELECT pg_try_advisory_xact_lock(:relayLockKey))', { relayLockKey: RELAY_LOCK_KEY })
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .getMany();
+    const due = await claim();
+    if (due.length > 0) return due;
+    return (await this.tryTakeRelayLock(tx)) ? claim() : RELAY_LOCK_TAKEN_ELSEWHERE;
+  }
+
+  /** The due rows without locking anything (the embedded database: one process, one relay); see `dueQuery`. */
+  findDue(manager: EntityManager, now: Date, limit: number): Promise<OutboxMessage[]> {
+    return this.dueQuery(manager, now, limit).getMany();
+  }
+
+  /**
    * The oldest unpublished rows that are due, in sequence order. A row is held
    * back while an earlier row of its aggregate waits for a retry, so a failing
    * event delays its own aggregate only, and never lets a later one overtake it.
-   * `lockRows` (PostgreSQL, inside the relay's transaction): `FOR UPDATE SKIP LOCKED`.
    */
-  findDue(manager: EntityManager, now: Date, limit: number, lockRows: boolean): Promise<OutboxMessage[]> {
+  private dueQuery(manager: EntityManager, now: Date, limit: number): SelectQueryBuilder<OutboxMessage> {
     const query = manager.getRepository(OutboxMessage).createQueryBuilder('m');
     const earlierWaiting = query
       .subQuery()
@@ -59,15 +90,13 @@ export class OutboxMessageRepository {
       .andWhere('earlier.seq < m.seq')
       .andWhere('earlier.nextAttemptAt > :now')
       .getQuery();
-    query
+    return query
       .where('m.publishedAt IS NULL')
       .andWhere('m.nextAttemptAt <= :now')
       .andWhere(`NOT EXISTS ${earlierWaiting}`)
       .setParameter('now', now)
       .orderBy('m.seq', 'ASC')
       .limit(limit);
-    if (lockRows) query.setLock('pessimistic_write').setOnLocked('skip_locked');
-    return query.getMany();
   }
 
   async markPublished(tx: EntityManager, seqs: readonly number[], at: Date): Promise<void> {

@@ -7,7 +7,7 @@ import { EventBus } from '../event-bus/event-bus';
 import { backoffDelay } from '../event-bus/retry-policy';
 import { OUTBOX_MODULE_OPTIONS, ResolvedOutboxOptions } from './outbox-module.options';
 import { OutboxMessage } from './outbox-message.entity';
-import { OutboxMessageRepository } from './outbox-message.repository';
+import { OutboxMessageRepository, RELAY_LOCK_TAKEN_ELSEWHERE } from './outbox-message.repository';
 
 /** What one batch came to. */
 interface BatchOutcome {
@@ -30,12 +30,14 @@ const EMPTY: BatchOutcome = { published: [], failed: [], busClosed: false };
 const BUSY: PassResult = { published: 0, busy: true, busClosed: false };
 /**
  * How soon to look again while another instance relays: it may have taken its
- * batch before our commit. Short, because every instance's sweep takes the lock
- * for a moment each second, and a commit that meets one would otherwise wait
- * this long to be published (cache invalidation on the other instances with
- * it); a look that finds the lock still taken costs one cheap transaction.
+ * batch before our commit. Short at first, because every instance's sweep takes
+ * the lock for a moment each second, and a commit that meets one would
+ * otherwise wait this long to be published (cache invalidation on the other
+ * instances with it). Doubling up to the maximum while the lock stays taken,
+ * so a relay held up by a slow broker is not asked a hundred times a second.
  */
-const BUSY_RETRY_MS = 10;
+const BUSY_RETRY_MIN_MS = 10;
+const BUSY_RETRY_MAX_MS = 160;
 /** Purge at least this often (less often never matters: rows only need to go eventually). */
 const MAX_PURGE_INTERVAL_MS = 60_000;
 
@@ -68,6 +70,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private idleWaker = new AbortController();
   private lastPurgeAt = 0;
   private inFlight = 0;
+  /** The next wait after finding the lock taken; back to the minimum once a pass gets it. */
+  private busyRetryMs = BUSY_RETRY_MIN_MS;
 
   constructor(
     private readonly bus: EventBus,
@@ -130,10 +134,17 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.log('The event bus is closed; the outbox relay stops and unpublished events wait for the next start');
         return;
       }
+      if (!pass.busy) this.busyRetryMs = BUSY_RETRY_MIN_MS;
       // Something went out: there may be more (a full batch, or rows committed meanwhile).
       if (pass.published > 0) continue;
-      await this.idle(pass.busy ? BUSY_RETRY_MS : Math.min(pass.retryInMs ?? Infinity, this.options.sweepIntervalMs));
+      await this.idle(pass.busy ? this.nextBusyRetryMs() : Math.min(pass.retryInMs ?? Infinity, this.options.sweepIntervalMs));
     }
+  }
+
+  private nextBusyRetryMs(): number {
+    const wait = this.busyRetryMs;
+    this.busyRetryMs = Math.min(BUSY_RETRY_MAX_MS, wait * 2);
+    return wait;
   }
 
   private async idle(ms: number): Promise<void> {
@@ -148,15 +159,15 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private relayBatchHoldingLock(): Promise<PassResult> {
     return this.unitOfWork.run(async (tx) => {
-      if (!(await this.messages.tryTakeRelayLock(tx))) return BUSY;
-      const batch = await this.messages.findDue(tx, new Date(), this.options.batchSize, true);
+      const batch = await this.messages.claimDue(tx, new Date(), this.options.batchSize);
+      if (batch === RELAY_LOCK_TAKEN_ELSEWHERE) return BUSY;
       const outcome = await this.publish(batch);
       return this.markOutcome(tx, outcome);
     });
   }
 
   private async relayBatchEmbedded(): Promise<PassResult> {
-    const batch = await this.unitOfWork.read((manager) => this.messages.findDue(manager, new Date(), this.options.batchSize, false));
+    const batch = await this.unitOfWork.read((manager) => this.messages.findDue(manager, new Date(), this.options.batchSize));
     const outcome = await this.publish(batch);
     if (outcome.published.length === 0 && outcome.failed.length === 0) return this.markOutcome(undefined, outcome);
     return this.unitOfWork.run((tx) => this.markOutcome(tx, outcome));

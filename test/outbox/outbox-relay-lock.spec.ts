@@ -1,0 +1,114 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { EntityManager } from 'typeorm';
+import { InMemoryBroker } from '../../src/event-bus/transports/in-memory-broker';
+import { OutboxMessage } from '../../src/outbox/outbox-message.entity';
+import { OutboxMessageRepository, RELAY_LOCK_TAKEN_ELSEWHERE } from '../../src/outbox/outbox-message.repository';
+import { payloads } from '../event-bus/support/payloads';
+import { createDatabaseUnderTest, DatabaseUnderTest } from '../support/database';
+import { describeWith } from '../support/services';
+import { OutboxApp } from './support/outbox-app';
+
+/** The relay's lock, as OutboxMessageRepository takes it ("outbox" in ASCII). */
+const RELAY_LOCK_KEY = 0x6f7574626f78;
+
+/**
+ * `claimDue` takes the relay lock and claims the due rows in one round trip.
+ * What must hold: rows only ever come back with the lock held; without the
+ * lock no row is locked (the relay holding it must not find rows skipped);
+ * and an empty answer says whether another relay holds the lock. The relay is
+ * off here: the test plays both relays, with a second PostgreSQL session.
+ */
+describeWith(['postgres'], 'OutboxMessageRepository.claimDue (PostgreSQL)', () => {
+  let database: DatabaseUnderTest;
+  let broker: InMemoryBroker;
+  let app: OutboxApp;
+  let otherSession: Client;
+
+  beforeAll(async () => {
+    database = await createDatabaseUnderTest('postgres');
+    broker = new InMemoryBroker();
+    app = await OutboxApp.start({ database, namespace: `relay-lock-${randomBytes(3).toString('hex')}`, broker, outbox: { relayEnabled: false } });
+    otherSession = new Client({ connectionString: database.env.APPSERVER_DATABASE_URL });
+    await otherSession.connect();
+  });
+
+  afterAll(async () => {
+    await otherSession?.end();
+    await app?.close();
+    broker?.dispose();
+    await database?.dispose();
+  });
+
+  beforeEach(() => app.unitOfWork.run((tx) => tx.clear(OutboxMessage)));
+
+  const repository = () => app.app.get(OutboxMessageRepository);
+  const recordEvents = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      await app.unitOfWork.run((tx) => app.outbox.record(tx, 'app.registered', { ...payloads.appRegistered(`lock-${i}`), appId: randomUUID() }));
+    }
+  };
+  const claimInTransaction = <R>(then: (claimed: Awaited<ReturnType<OutboxMessageRepository['claimDue']>>, tx: EntityManager) => Promise<R>) =>
+    app.unitOfWork.run(async (tx) => then(await repository().claimDue(tx, new Date(), 100), tx));
+  /** Rows another session can lock right now without waiting. */
+  const lockableElsewhere = async () => {
+    await otherSession.query('BEGIN');
+    try {
+      const { rows } = await otherSession.query('SELECT seq FROM outbox_messages FOR UPDATE SKIP LOCKED');
+      return rows.length;
+    } finally {
+      await otherSession.query('ROLLBACK');
+    }
+  };
+
+  /** Whether another session could take the relay lock right now (it lets go of it at once). */
+  const relayLockFreeElsewhere = async () => {
+    await otherSession.query('BEGIN');
+    try {
+      const { rows } = await otherSession.query('SELECT pg_try_advisory_xact_lock($1) AS taken', [RELAY_LOCK_KEY]);
+      return rows[0].taken as boolean;
+    } finally {
+      await otherSession.query('ROLLBACK');
+    }
+  };
+
+  it('claims the due rows in order and holds the relay lock until its transaction ends', async () => {
+    await recordEvents(3);
+    const seqs = await claimInTransaction(async (claimed) => {
+      if (claimed === RELAY_LOCK_TAKEN_ELSEWHERE) throw new Error('the lock was free');
+      expect(await relayLockFreeElsewhere()).toBe(false);
+      expect(await lockableElsewhere()).toBe(0);
+      return claimed.map((message) => Number(message.seq));
+    });
+    expect(seqs).toHaveLength(3);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(await lockableElsewhere()).toBe(3);
+    expect(await relayLockFreeElsewhere()).toBe(true);
+  });
+
+  it('answers "taken elsewhere" while another relay holds the lock, and locks none of the rows meanwhile', async () => {
+    await recordEvents(2);
+    await otherSession.query('BEGIN');
+    try {
+      const { rows } = await otherSession.query('SELECT pg_try_advisory_xact_lock($1) AS taken', [RELAY_LOCK_KEY]);
+      expect(rows[0].taken).toBe(true);
+      const locked = await claimInTransaction(async (claimed) => {
+        expect(claimed).toBe(RELAY_LOCK_TAKEN_ELSEWHERE);
+        // Still inside the claiming transaction: the lock holder's own claim must find every row.
+        const { rows: lockable } = await otherSession.query('SELECT seq FROM outbox_messages FOR UPDATE SKIP LOCKED');
+        return lockable.length;
+      });
+      expect(locked).toBe(2);
+    } finally {
+      await otherSession.query('ROLLBACK');
+    }
+    const after = await claimInTransaction(async (claimed) => claimed);
+    expect(after).not.toBe(RELAY_LOCK_TAKEN_ELSEWHERE);
+    expect(after).toHaveLength(2);
+  });
+
+  it('answers an empty claim, not "taken elsewhere", when the lock is free and nothing is due', async () => {
+    const claimed = await claimInTransaction(async (result) => result);
+    expect(claimed).toEqual([]);
+  });
+});
