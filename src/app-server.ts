@@ -38,8 +38,14 @@ export async function createAppServer(
 ): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, options),
-    new FastifyAdapter({ bodyLimit: MAX_REQUEST_BODY_BYTES, requestTimeout: REQUEST_TIMEOUT_MS }),
-    options.logger !== undefined ? { logger: options.logger } : {},
+    new FastifyAdapter({
+      bodyLimit: MAX_REQUEST_BODY_BYTES,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      // `/graphql/` and `/health/` answer as they did on Express.
+      routerOptions: { ignoreTrailingSlash: true },
+    }),
+    // Fastify's own parsers only (JSON, text): Nest's would add form bodies, which no route here takes.
+    { bodyParser: false, ...(options.logger !== undefined ? { logger: options.logger } : {}) },
   );
   await app.init();
   try {

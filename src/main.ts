@@ -20,7 +20,8 @@ async function bootstrap(): Promise<void> {
   const app = await createAppServer(config);
   // SIGTERM/SIGINT: stop consuming, finish in-flight handlers, then close (see EventBus.close).
   app.enableShutdownHooks();
-  await app.listen(config.port);
+  // Every interface, as a container's published port needs (Fastify alone would listen on localhost only).
+  await app.listen(config.port, '0.0.0.0');
   new Logger('AppServer').log(
     `Listening on port ${config.port} as instance ${config.instanceId}; event bus: ${config.eventBus.transport}` +
       `; database: ${config.databaseUrl ? 'PostgreSQL' : 'embedded (./data)'}; cache: ${config.redisUrl ? 'L1 + Redis L2' : 'L1 only'}`,

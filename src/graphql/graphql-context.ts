@@ -9,7 +9,7 @@ import type { ClosableSocket } from './websocket-connections';
  * both through `SessionAuthenticator`; null means anonymous.
  */
 export interface GraphqlContext {
-  /** The HTTP request; undefined over WebSocket. */
+  /** The HTTP request. Over WebSocket, @nestjs/apollo puts graphql-ws's context here instead: use `socket` and `principal`. */
   readonly req?: FastifyRequest;
   readonly principal: Principal | null;
   /** The graphql-ws socket, for operations over WebSocket (to close it, e.g. for a too-slow subscriber). */

@@ -12,6 +12,8 @@ import type { WebSocket } from 'ws';
 import { UserPrincipal } from '../common/principal';
 import { SessionAuthenticator } from '../sessions/session-authenticator';
 import { CorrelationHook } from './correlation.hook';
+import { GRAPHQL_PATH } from './graphql-path';
+import { HostHeaderHook } from './host-header.hook';
 import { depthLimit } from './depth-limit.rule';
 import { formatGraphQLError } from './format-error';
 import { GraphqlContext } from './graphql-context';
@@ -49,7 +51,7 @@ export const MAX_QUERY_DEPTH = 10;
       useFactory: (authenticator: SessionAuthenticator, connections: WebSocketConnections) => ({
         autoSchemaFile: join(process.cwd(), 'schema.gql'),
         sortSchema: true,
-        path: '/graphql',
+        path: GRAPHQL_PATH,
         playground: false,
         introspection: true,
         includeStacktraceInErrorResponses: false,
@@ -71,7 +73,7 @@ export const MAX_QUERY_DEPTH = 10;
       }),
     }),
   ],
-  providers: [{ provide: APP_PIPE, useFactory: createValidationPipe }, CorrelationHook],
+  providers: [{ provide: APP_PIPE, useFactory: createValidationPipe }, CorrelationHook, HostHeaderHook],
 })
 export class GraphqlModule {}
 
@@ -80,7 +82,7 @@ function graphqlWsOptions(authenticator: SessionAuthenticator, connections: WebS
   const executions = new SharedSubscriptionExecution({ formatErrors });
   // Cast: Nest's type lists only some graphql-ws hooks, but passes every option through to graphql-ws.
   return <GraphQLWsSubscriptionsConfig>{
-    path: '/graphql',
+    path: GRAPHQL_PATH,
     // graphql-ws validates on its own, not through Apollo: give it the same rules as HTTP, the depth limit included.
     validate: (schema: GraphQLSchema, document: DocumentNode) => validate(schema, document, [...specifiedRules, depthLimit(MAX_QUERY_DEPTH)]),
     // One execution per event and query for the streams that allow it (appStateChanged), not one per client,
