@@ -4,7 +4,7 @@ import { AnyEventEnvelope } from '../event-bus/event-envelope';
 import { OutboxMessage } from './outbox-message.entity';
 
 /** Transaction-level advisory lock key ("outbox" in ASCII): one relay at a time per PostgreSQL database. */
-const RELAY_LOCK_KEY = 0x6f7574626f78;
+export const RELAY_LOCK_KEY = 0x6f7574626f78;
 
 /** What `claimDue` answers when another instance's relay holds the lock. */
 export const RELAY_LOCK_TAKEN_ELSEWHERE = Symbol('relay lock taken elsewhere');

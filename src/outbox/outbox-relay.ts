@@ -33,8 +33,9 @@ const BUSY: PassResult = { published: 0, busy: true, busClosed: false };
  * batch before our commit. Short at first, because every instance's sweep takes
  * the lock for a moment each second, and a commit that meets one would
  * otherwise wait this long to be published (cache invalidation on the other
- * instances with it). Doubling up to the maximum while the lock stays taken,
- * so a relay held up by a slow broker is not asked a hundred times a second.
+ * instances with it). Backing off (backoffDelay: doubling, with jitter) up to
+ * the maximum while the lock stays taken, so a relay held up by a slow broker
+ * is not asked a hundred times a second.
  */
 const BUSY_RETRY_MIN_MS = 10;
 const BUSY_RETRY_MAX_MS = 160;
@@ -70,8 +71,8 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private idleWaker = new AbortController();
   private lastPurgeAt = 0;
   private inFlight = 0;
-  /** The next wait after finding the lock taken; back to the minimum once a pass gets it. */
-  private busyRetryMs = BUSY_RETRY_MIN_MS;
+  /** Passes in a row that found the lock taken (the busy backoff's attempt); 0 once a pass gets it. */
+  private busyPasses = 0;
 
   constructor(
     private readonly bus: EventBus,
@@ -134,17 +135,13 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.log('The event bus is closed; the outbox relay stops and unpublished events wait for the next start');
         return;
       }
-      if (!pass.busy) this.busyRetryMs = BUSY_RETRY_MIN_MS;
+      this.busyPasses = pass.busy ? this.busyPasses + 1 : 0;
       // Something went out: there may be more (a full batch, or rows committed meanwhile).
       if (pass.published > 0) continue;
-      await this.idle(pass.busy ? this.nextBusyRetryMs() : Math.min(pass.retryInMs ?? Infinity, this.options.sweepIntervalMs));
+      await this.idle(
+        pass.busy ? backoffDelay(this.busyPasses, BUSY_RETRY_MIN_MS, BUSY_RETRY_MAX_MS) : Math.min(pass.retryInMs ?? Infinity, this.options.sweepIntervalMs),
+      );
     }
-  }
-
-  private nextBusyRetryMs(): number {
-    const wait = this.busyRetryMs;
-    this.busyRetryMs = Math.min(BUSY_RETRY_MAX_MS, wait * 2);
-    return wait;
   }
 
   private async idle(ms: number): Promise<void> {

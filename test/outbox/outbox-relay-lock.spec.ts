@@ -3,14 +3,11 @@ import { Client } from 'pg';
 import { EntityManager } from 'typeorm';
 import { InMemoryBroker } from '../../src/event-bus/transports/in-memory-broker';
 import { OutboxMessage } from '../../src/outbox/outbox-message.entity';
-import { OutboxMessageRepository, RELAY_LOCK_TAKEN_ELSEWHERE } from '../../src/outbox/outbox-message.repository';
+import { OutboxMessageRepository, RELAY_LOCK_KEY, RELAY_LOCK_TAKEN_ELSEWHERE } from '../../src/outbox/outbox-message.repository';
 import { payloads } from '../event-bus/support/payloads';
 import { createDatabaseUnderTest, DatabaseUnderTest } from '../support/database';
 import { describeWith } from '../support/services';
 import { OutboxApp } from './support/outbox-app';
-
-/** The relay's lock, as OutboxMessageRepository takes it ("outbox" in ASCII). */
-const RELAY_LOCK_KEY = 0x6f7574626f78;
 
 /**
  * `claimDue` takes the relay lock and claims the due rows in one round trip.
