@@ -9,6 +9,62 @@ export const RELAY_LOCK_KEY = 0x6f7574626f78;
 /** What `claimDue` answers when another instance's relay holds the lock. */
 export const RELAY_LOCK_TAKEN_ELSEWHERE = Symbol('relay lock taken elsewhere');
 
+/**
+ * `claimDue`'s query: the rows `dueQuery` selects, gated by the relay lock
+ * and locked. Written out once rather than built per pass by the query
+ * builder, whose building and hydration cost more than PostgreSQL's work
+ * here, and every event waits for this query before it is published.
+ * $1: now, $2: limit, $3: the relay lock key.
+ */
+const CLAIM_DUE_SQL = `
+  SELECT m.seq, m.event_id, m.type, m.aggregate_type, m.aggregate_id, m.envelope, m.created_at, m.published_at,
+         m.attempts, m.last_error, m.next_attempt_at
+  FROM outbox_messages m
+  WHERE (SELECT pg_try_advisory_xact_lock($3))
+    AND m.published_at IS NULL
+    AND m.next_attempt_at <= $1
+    AND NOT EXISTS (
+      SELECT 1 FROM outbox_messages earlier
+      WHERE earlier.published_at IS NULL
+        AND earlier.aggregate_type = m.aggregate_type
+        AND earlier.aggregate_id = m.aggregate_id
+        AND earlier.seq < m.seq
+        AND earlier.next_attempt_at > $1)
+  ORDER BY m.seq
+  LIMIT $2
+  FOR UPDATE OF m SKIP LOCKED`;
+
+/** A row of CLAIM_DUE_SQL as the pg driver gives it (jsonb parsed, timestamptz as Date, bigint as text). */
+interface OutboxRow {
+  seq: string;
+  event_id: string;
+  type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  envelope: AnyEventEnvelope;
+  created_at: Date;
+  published_at: Date | null;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: Date;
+}
+
+function fromRow(row: OutboxRow): OutboxMessage {
+  return Object.assign(new OutboxMessage(), {
+    seq: Number(row.seq),
+    eventId: row.event_id,
+    type: row.type,
+    aggregateType: row.aggregate_type,
+    aggregateId: row.aggregate_id,
+    envelope: row.envelope,
+    createdAt: row.created_at,
+    publishedAt: row.published_at,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    nextAttemptAt: row.next_attempt_at,
+  });
+}
+
 /** The outbox table's queries; every method works in the transaction (or manager) it is given. */
 @Injectable()
 export class OutboxMessageRepository {
@@ -57,12 +113,7 @@ export class OutboxMessageRepository {
    * after its claim.
    */
   async claimDue(tx: EntityManager, now: Date, limit: number): Promise<OutboxMessage[] | typeof RELAY_LOCK_TAKEN_ELSEWHERE> {
-    const claim = () =>
-      this.dueQuery(tx, now, limit)
-        .andWhere('(SELECT pg_try_advisory_xact_lock(:relayLockKey))', { relayLockKey: RELAY_LOCK_KEY })
-        .setLock('pessimistic_write')
-        .setOnLocked('skip_locked')
-        .getMany();
+    const claim = async () => ((await tx.query(CLAIM_DUE_SQL, [now, limit, RELAY_LOCK_KEY])) as OutboxRow[]).map(fromRow);
     const due = await claim();
     if (due.length > 0) return due;
     return (await this.tryTakeRelayLock(tx)) ? claim() : RELAY_LOCK_TAKEN_ELSEWHERE;
@@ -74,7 +125,8 @@ export class OutboxMessageRepository {
   }
 
   /**
-   * The oldest unpublished rows that are due, in sequence order. A row is held
+   * The oldest unpublished rows that are due, in sequence order (CLAIM_DUE_SQL
+   * says the same for PostgreSQL: change both together). A row is held
    * back while an earlier row of its aggregate waits for a retry, so a failing
    * event delays its own aggregate only, and never lets a later one overtake it.
    */
