@@ -49,6 +49,39 @@ redis.call('SET', KEYS[1], '{"g":[' .. table.concat(generations, ',') .. '],"v":
 return 1
 `);
 
+/**
+ * Stores the result of a committed change (write-through), only if no
+ * generation changed since the writer's stamp, taken before its commit:
+ * then nothing newer can have been stored or invalidated meanwhile, and the
+ * entry is written as REPLACE writes it. Otherwise someone else acted on the
+ * key after the stamp — possibly for a later change — and the key is
+ * invalidated instead (new generation, entry deleted): the next read loads.
+ * Either way the key's generation is renewed, so loads that read before are stale.
+ * KEYS: entry, key generation, prefix generations…
+ * ARGV: expected generations… (one per generation key), new generation, generation TTL ms, value JSON, entry TTL ms
+ */
+export const REPLACE_IF_CURRENT = script(`
+local m = #KEYS - 1
+local unchanged = true
+for i = 1, m do
+  if (redis.call('GET', KEYS[i + 1]) or '') ~= ARGV[i] then
+    unchanged = false
+    break
+  end
+end
+redis.call('SET', KEYS[2], ARGV[m + 1], 'PX', ARGV[m + 2])
+if not unchanged then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+local generations = { '"' .. ARGV[m + 1] .. '"' }
+for i = 2, m do
+  generations[#generations + 1] = ARGV[i] ~= '' and ('"' .. ARGV[i] .. '"') or 'null'
+end
+redis.call('SET', KEYS[1], '{"g":[' .. table.concat(generations, ',') .. '],"v":' .. ARGV[m + 3] .. '}', 'PX', ARGV[m + 4])
+return 1
+`);
+
 /** EVALSHA, loading the script with EVAL the first time a Redis (or a restarted one) lacks it. */
 export async function runScript(client: Redis, { lua, sha }: L2Script, keys: string[], args: (string | number)[]): Promise<unknown> {
   try {

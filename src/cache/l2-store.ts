@@ -29,6 +29,16 @@ export abstract class L2Store<V> {
   /** Stores `value` as the newest one: whatever was cached or being loaded for `key` is outdated; false when Redis failed. */
   abstract replace(key: string, value: V | null, ttlMs: number): Promise<boolean>;
 
+  /** The generations `key` is read under right now, for a later `replaceIfCurrent`; undefined when Redis failed. */
+  abstract stamp(key: string): Promise<L2Stamp | undefined>;
+
+  /**
+   * Stores `value`, the result of a committed change, if no generation of
+   * `key` changed since `stamp` (taken before the commit); otherwise
+   * invalidates `key`. False when Redis failed (it is made good later, as for `invalidate`).
+   */
+  abstract replaceIfCurrent(key: string, value: V | null, stamp: L2Stamp, ttlMs: number): Promise<boolean>;
+
   /** Makes the entry under `key` unreadable on every instance; false when Redis failed (it is made good later). */
   abstract invalidate(key: string): Promise<boolean>;
 

@@ -193,6 +193,68 @@ describe('NamespacedCache (L1 only)', () => {
     expect(cache.stats().l1Entries).toBe(3);
   });
 
+  describe('writeThrough and invalidateUnlessUpToDate', () => {
+    interface Versioned {
+      version: number;
+    }
+    const versioned = () => {
+      const options = resolveCacheOptions(undefined, { defaults: { l1MaxEntries: 100, l1TtlMs: 1_000 } });
+      return new NamespacedCache<Versioned>('settings', options.namespaces.settings, manualClock().now, undefined);
+    };
+    const atLeast = (version: number) => (cached: Versioned | null) => cached !== null && cached.version >= version;
+    const failIfCalled = async (): Promise<Versioned> => {
+      throw new Error('loaded, but L1 should have answered');
+    };
+
+    it('writeThrough stores the value in L1, unless L1 already holds one at least as new', async () => {
+      const cache = versioned();
+      await cache.writeThrough('a', { version: 2 }, await cache.writeTicket('a'), atLeast(2));
+      expect(await cache.getOrLoad('a', failIfCalled)).toEqual({ version: 2 });
+      // A writer of version 3 got here first; the late writer of version 2 leaves it.
+      await cache.writeThrough('a', { version: 3 }, await cache.writeTicket('a'), atLeast(3));
+      await cache.writeThrough('a', { version: 2 }, await cache.writeTicket('a'), atLeast(2));
+      expect(await cache.getOrLoad('a', failIfCalled)).toEqual({ version: 3 });
+    });
+
+    it('writeThrough outdates a load that was running, which still answers its caller', async () => {
+      const cache = versioned();
+      const gate = new Gate();
+      const running = cache.getOrLoad('a', async () => {
+        await gate.opened;
+        return { version: 1 };
+      });
+      await cache.writeThrough('a', { version: 2 }, await cache.writeTicket('a'), atLeast(2));
+      gate.open();
+      expect(await running).toEqual({ version: 1 });
+      expect(await cache.getOrLoad('a', failIfCalled)).toEqual({ version: 2 });
+    });
+
+    it('invalidateUnlessUpToDate keeps an entry at least as new as the change, and drops an older one or a cached "not found"', async () => {
+      const cache = versioned();
+      await cache.writeThrough('a', { version: 2 }, await cache.writeTicket('a'), atLeast(2));
+      await cache.invalidateUnlessUpToDate('a', atLeast(2));
+      expect(await cache.get('a')).toEqual({ version: 2 });
+      await cache.invalidateUnlessUpToDate('a', atLeast(3));
+      expect(await cache.get('a')).toBeUndefined();
+      await cache.getOrLoad('b', async () => null);
+      await cache.invalidateUnlessUpToDate('b', atLeast(1));
+      expect(await cache.get('b')).toBeUndefined();
+    });
+
+    it('invalidateUnlessUpToDate outdates a load running when it drops the entry', async () => {
+      const cache = versioned();
+      const gate = new Gate();
+      const running = cache.getOrLoad('a', async () => {
+        await gate.opened;
+        return { version: 1 };
+      });
+      await cache.invalidateUnlessUpToDate('a', atLeast(2));
+      gate.open();
+      expect(await running).toEqual({ version: 1 });
+      expect(await cache.get('a')).toBeUndefined();
+    });
+  });
+
   it('with l1MaxEntries 0 caches nothing but still coalesces concurrent loads', async () => {
     const { cache } = l1Only(manualClock(), { l1MaxEntries: 0 });
     const gate = new Gate();
@@ -219,6 +281,12 @@ class UnreachableL2 extends L2Store<Setting> {
   async replace() {
     return false;
   }
+  async stamp() {
+    return undefined;
+  }
+  async replaceIfCurrent() {
+    return false;
+  }
   async invalidate() {
     return false;
   }
@@ -238,6 +306,9 @@ describe('NamespacedCache with L2 unreachable', () => {
     await cache.invalidate('a');
     await cache.invalidatePattern('user:*');
     await cache.set('b', setting('b'));
-    expect(cache.stats()).toMatchObject({ l1Hits: 1, loads: 1, l2Hits: 0, l2Misses: 0, redisErrors: 5 });
+    await cache.writeThrough('c', setting('c'), await cache.writeTicket('c'), () => false);
+    await cache.invalidateUnlessUpToDate('c', () => true);
+    expect(await cache.get('c')).toEqual(setting('c'));
+    expect(cache.stats()).toMatchObject({ l1Hits: 2, loads: 1, l2Hits: 0, l2Misses: 0, redisErrors: 7 });
   });
 });

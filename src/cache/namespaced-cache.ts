@@ -3,7 +3,7 @@ import { CacheNamespace, CacheValue } from './cache-namespace';
 import { CacheNamespaceStats, emptyStats } from './cache-stats';
 import { ResolvedNamespaceOptions } from './cache.options';
 import { Clock, L1LruStore } from './l1-lru.store';
-import { L2Lookup, L2Store } from './l2-store';
+import { L2Lookup, L2Stamp, L2Store } from './l2-store';
 import { FlightHandle, SingleFlight } from './single-flight';
 
 /** Per-call options of `getOrLoad` and `set`. */
@@ -19,6 +19,21 @@ export interface GetOrLoadOptions<V> extends CacheEntryOptions<V> {
   /** Cache a `null` ("not found") result for the namespace's `negativeTtlMs`. Default true. */
   readonly cacheNull?: boolean;
 }
+
+/**
+ * What L2 looked like for a key before a change; `writeThrough` needs it.
+ * Take it before the change commits. Opaque to callers.
+ */
+export interface WriteTicket {
+  /** Undefined: no L2, or Redis did not answer (the write-through then invalidates). */
+  readonly stamp: L2Stamp | undefined;
+}
+
+/**
+ * Whether a cached value (null: cached "not found") is at least as new as a
+ * given change, e.g. `(cached) => cached !== null && cached.version >= 7`.
+ */
+export type UpToDate<V> = (cached: V | null) => boolean;
 
 /**
  * One namespace of the cache: L1 in process, then L2 in Redis when
@@ -86,6 +101,67 @@ export class NamespacedCache<V extends CacheValue> {
     const stored = asStored(value);
     this.l1.set(key, stored, this.ttlFor(stored, this.options.l1TtlMs, options));
     if (this.l2 && !(await this.l2.replace(key, stored, this.ttlFor(stored, this.options.l2TtlMs, options)))) this.counters.redisErrors++;
+  }
+
+  /**
+   * The ticket for a `writeThrough` of `key`. Take it before the change
+   * commits — e.g. start it with the transaction and await it inside — and
+   * pass it after the commit. One Redis round trip; never fails.
+   */
+  async writeTicket(key: string): Promise<WriteTicket> {
+    return { stamp: this.l2 && (await this.l2.stamp(key)) };
+  }
+
+  /**
+   * Stores `value`, the result of a change just committed, as the entry of
+   * `key` on both levels, so that the next read here and on every other
+   * instance is served from L2 instead of each instance loading it from the
+   * database. Resolves once Redis has it (or failed).
+   *
+   * Safe against late and concurrent writers: L1 keeps what it holds if
+   * `upToDate` says it is at least as new (a later change that got here
+   * first); L2 stores the value only if no generation of the key changed
+   * since `ticket` was taken, before the commit. A change committed after
+   * this one acts on L2 only after its own commit, so either it comes later
+   * and supersedes this write, or it came earlier and this write, finding
+   * the generation changed, invalidates the key instead (a load, never a
+   * stale value). A load that read before is outdated either way.
+   */
+  async writeThrough(key: string, value: V, ticket: WriteTicket, upToDate: UpToDate<V>): Promise<void> {
+    this.detachFlights((k) => k === key);
+    const stored = asStored(value);
+    const cached = this.l1.get(key);
+    if (cached === undefined || !upToDate(cached)) this.l1.set(key, stored, this.ttlFor(stored, this.options.l1TtlMs, {}));
+    if (!this.l2) return;
+    const ttlMs = this.ttlFor(stored, this.options.l2TtlMs, {});
+    const done = ticket.stamp ? await this.l2.replaceIfCurrent(key, stored, ticket.stamp, ttlMs) : await this.l2.invalidate(key);
+    if (!done) this.counters.redisErrors++;
+  }
+
+  /**
+   * What every instance does when a change of `key` is announced whose
+   * writer stored the result (`writeThrough`): drops `key` from L1 and L2
+   * unless the cached value is already `upToDate`, so the writer's entry
+   * keeps serving every instance from L2. The L1 entry goes at once (this is
+   * what makes the change visible here); L2 is checked, then invalidated if
+   * it is older — the event may have overtaken the writer's own write.
+   * Resolves once Redis has it (or failed).
+   */
+  async invalidateUnlessUpToDate(key: string, upToDate: UpToDate<V>): Promise<void> {
+    const dropFromL1 = () => {
+      const cached = this.l1.get(key);
+      if (cached !== undefined && upToDate(cached)) return;
+      this.detachFlights((k) => k === key);
+      this.l1.delete(key);
+    };
+    dropFromL1();
+    if (!this.l2) return;
+    const lookup = await this.l2.read(key);
+    if (lookup.status === 'hit' && upToDate(lookup.value)) return;
+    const invalidated = await this.l2.invalidate(key);
+    // A read here after the drop above may have taken the outdated L2 entry meanwhile, and kept it: drop that too.
+    dropFromL1();
+    if (!invalidated) this.counters.redisErrors++;
   }
 
   /** Drops `key` from L1 and makes it unreadable in L2 for every instance; resolves once Redis has it (or failed). */

@@ -4,7 +4,7 @@ import { Clock } from './l1-lru.store';
 import { L2KeyLayout } from './l2-key-layout';
 import { L2Lookup, L2Stamp, L2Store } from './l2-store';
 import { L2_UNAVAILABLE, RedisL2Connection, throwOnPipelineError } from './redis-l2.connection';
-import { REPLACE, runScript, WRITE_IF_CURRENT } from './l2-scripts';
+import { REPLACE, REPLACE_IF_CURRENT, runScript, WRITE_IF_CURRENT } from './l2-scripts';
 
 /** An entry as stored in Redis: the generations it was written under, and the value (`null`: not found). */
 interface StoredEntry<V> {
@@ -63,6 +63,27 @@ export class RedisL2Store<V> extends L2Store<V> {
     const keys = [this.layout.entry(this.namespace, key), ...this.layout.generationsOf(this.namespace, key)];
     const args = [this.connection.newGeneration(), this.generationTtlMs, JSON.stringify(value), ttl];
     return this.connection.invalidate(this.namespace, (client) => runScript(client, REPLACE, keys, args));
+  }
+
+  /** One round trip: the key's generations, as `read` would stamp a miss. */
+  async stamp(key: string): Promise<L2Stamp | undefined> {
+    const readAt = this.clock();
+    const generations = await this.connection.run(this.namespace, (client) => client.mget(...this.layout.generationsOf(this.namespace, key)));
+    return generations === L2_UNAVAILABLE ? undefined : { generations, readAt };
+  }
+
+  /**
+   * One round trip (see REPLACE_IF_CURRENT). Like `replace` it renews the
+   * key's generation either way, so it counts as an invalidation.
+   */
+  async replaceIfCurrent(key: string, value: V | null, stamp: L2Stamp, ttlMs: number): Promise<boolean> {
+    const ttl = Math.min(ttlMs, this.ttlMs);
+    // As in `write`: a stamp older than the TTL may predate generations that have since expired.
+    if (ttl <= 0 || this.clock() - stamp.readAt > this.ttlMs) return this.invalidate(key);
+    const keys = [this.layout.entry(this.namespace, key), ...this.layout.generationsOf(this.namespace, key)];
+    const expected = stamp.generations.map((generation) => generation ?? '');
+    const args = [...expected, this.connection.newGeneration(), this.generationTtlMs, JSON.stringify(value), ttl];
+    return this.connection.invalidate(this.namespace, (client) => runScript(client, REPLACE_IF_CURRENT, keys, args));
   }
 
   /** One round trip: a new generation for the key, and the entry deleted to free its memory at once. */

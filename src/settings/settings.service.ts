@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { CacheService } from '../cache/cache.service';
-import { NamespacedCache } from '../cache/namespaced-cache';
+import { NamespacedCache, UpToDate, WriteTicket } from '../cache/namespaced-cache';
 import { BadUserInputError, FieldProblem, NotFoundError } from '../common/app-errors';
 import { EnvelopeFor } from '../event-bus/event-envelope';
 import { OnEvent } from '../event-bus/on-event.decorator';
@@ -12,16 +12,24 @@ import { AppSettingsSnapshot, fromSettingsSnapshot, settingsCacheKey, toSettings
 import { SettingsEvents } from './settings.events';
 import { SettingsSchemaValidator } from './settings-schema.validator';
 
-type UpdateOutcome = { settings: AppSettingsEntity; changed: boolean } | { violations: FieldProblem[] };
+type UpdateOutcome =
+  | { settings: AppSettingsEntity; changed: false }
+  | { settings: AppSettingsEntity; changed: true; ticket: WriteTicket }
+  | { violations: FieldProblem[] };
 
 /**
  * App settings: stored per app, validated against the app's JSON Schema, every change an event.
  *
  * Reads go through the `settings` cache namespace (L1, then Redis, then the
- * database; an unknown app is cached as "not found" for a short while). Every
- * change drops the entry on this instance's L1 and in Redis once committed and
- * before the mutation returns, so the writer reads its own write; every
- * instance drops it again, L1 and Redis, when the event arrives (SettingsCacheInvalidator).
+ * database; an unknown app is cached as "not found" for a short while).
+ *
+ * An update writes through: once committed, and before the mutation returns,
+ * the new settings replace the cached ones in this instance's L1 and in
+ * Redis, so the writer reads its own write, and every other instance, when
+ * `settings.updated` has dropped its L1 entry (SettingsCacheInvalidator),
+ * reads the new settings from Redis rather than each loading them from the
+ * database. Versions keep this safe against writers finishing out of order
+ * (see NamespacedCache.writeThrough). Creation and deletion only invalidate.
  */
 @Injectable()
 export class SettingsService {
@@ -65,11 +73,29 @@ export class SettingsService {
     return this.cache.invalidate(settingsCacheKey(appName));
   }
 
+  /** Drops a cached "not found" for `appName` from this instance's L1 and from Redis, and keeps cached settings. */
+  dropCachedNotFound(appName: string): Promise<void> {
+    return this.cache.invalidateUnlessUpToDate(settingsCacheKey(appName), (cached) => cached !== null);
+  }
+
+  /**
+   * Drops the cached settings of `appName` from this instance's L1 and from
+   * Redis unless they are already `version` or newer — which they are when
+   * the writer's write-through got there first. Resolves once Redis has it;
+   * never fails.
+   */
+  dropCachedSettingsOlderThan(appName: string, version: number): Promise<void> {
+    return this.cache.invalidateUnlessUpToDate(settingsCacheKey(appName), atLeastVersion(version));
+  }
+
   /**
    * Merges `values` into the app's settings. Values breaking the schema change
    * nothing: the caller gets every violation and `settings.validation_failed` is published.
    */
   async update(appName: string, values: Record<string, unknown>, actor: string): Promise<AppSettingsEntity> {
+    const key = settingsCacheKey(appName);
+    // Taken alongside the transaction, and before its commit, as the write-through needs (a Redis round trip, never fails).
+    const ticket = this.cache.writeTicket(key);
     const outcome = await this.unitOfWork.run(async (tx): Promise<UpdateOutcome> => {
       const current = await tx.findOneBy(AppSettingsEntity, { appName });
       if (!current) throw new NotFoundError(`No app named "${appName}" has settings`);
@@ -82,11 +108,14 @@ export class SettingsService {
       const next = { ...current, values: merged, version: current.version + 1, updatedBy: actor, updatedAt: new Date() };
       await tx.update(AppSettingsEntity, { appName }, { values: merged, version: next.version, updatedBy: actor, updatedAt: next.updatedAt });
       await this.outbox.record(tx, SettingsEvents.UPDATED, { appName, changedKeys, updatedBy: actor, version: next.version });
-      return { settings: next, changed: true };
+      return { settings: next, changed: true, ticket: await ticket };
     });
     if ('settings' in outcome) {
-      // Committed: drop the old entry before answering, so this client's next read sees its write.
-      if (outcome.changed) await this.dropCachedSettings(appName);
+      // Committed: store the new settings before answering, so this client's next read sees its write.
+      if (outcome.changed) {
+        const { settings, ticket: taken } = outcome;
+        await this.cache.writeThrough(key, toSettingsSnapshot(settings), taken, atLeastVersion(settings.version));
+      }
       return outcome.settings;
     }
 
@@ -117,4 +146,14 @@ export class SettingsService {
     // Dropped here at once; every instance drops it again when settings.deleted arrives.
     if (deleted) await this.dropCachedSettings(appName);
   }
+}
+
+/**
+ * Whether cached settings are `version` or newer; a cached "not found" never
+ * is. Versions restart at 1 when an app is registered again, but the
+ * deregistration's `settings.deleted` drops the old settings everywhere
+ * first, unconditionally.
+ */
+function atLeastVersion(version: number): UpToDate<AppSettingsSnapshot> {
+  return (cached) => cached !== null && cached.version >= version;
 }
