@@ -50,35 +50,36 @@ return 1
 `);
 
 /**
- * Stores the result of a committed change (write-through), only if no
- * generation changed since the writer's stamp, taken before its commit:
- * then nothing newer can have been stored or invalidated meanwhile, and the
- * entry is written as REPLACE writes it. Otherwise someone else acted on the
- * key after the stamp — possibly for a later change — and the key is
- * invalidated instead (new generation, entry deleted): the next read loads.
- * Either way the key's generation is renewed, so loads that read before are stale.
+ * Stores the result of a committed change (write-through), only if neither
+ * the entry nor any generation changed since the writer's ticket, taken
+ * before its commit. Then nothing acted on the key in between — no load
+ * stored a value (possibly of a later change), no other writer stored, no
+ * instance invalidated — and the entry is written as REPLACE writes it.
+ * Otherwise the key is invalidated instead (new generation, entry deleted):
+ * the next read loads. Either way the key's generation is renewed, so loads
+ * that read before are stale.
  * KEYS: entry, key generation, prefix generations…
- * ARGV: expected generations… (one per generation key), new generation, generation TTL ms, value JSON, entry TTL ms
+ * ARGV: SHA-1 of the entry read with the ticket ('' if there was none), expected generations… (one per
+ * generation key), new generation, generation TTL ms, value JSON, entry TTL ms
  */
 export const REPLACE_IF_CURRENT = script(`
 local m = #KEYS - 1
-local unchanged = true
+local entry = redis.call('GET', KEYS[1])
+local unchanged = (entry and redis.sha1hex(entry) or '') == ARGV[1]
 for i = 1, m do
-  if (redis.call('GET', KEYS[i + 1]) or '') ~= ARGV[i] then
-    unchanged = false
-    break
-  end
+  if not unchanged then break end
+  unchanged = (redis.call('GET', KEYS[i + 1]) or '') == ARGV[i + 1]
 end
-redis.call('SET', KEYS[2], ARGV[m + 1], 'PX', ARGV[m + 2])
+redis.call('SET', KEYS[2], ARGV[m + 2], 'PX', ARGV[m + 3])
 if not unchanged then
   redis.call('DEL', KEYS[1])
   return 0
 end
-local generations = { '"' .. ARGV[m + 1] .. '"' }
+local generations = { '"' .. ARGV[m + 2] .. '"' }
 for i = 2, m do
-  generations[#generations + 1] = ARGV[i] ~= '' and ('"' .. ARGV[i] .. '"') or 'null'
+  generations[#generations + 1] = ARGV[i + 1] ~= '' and ('"' .. ARGV[i + 1] .. '"') or 'null'
 end
-redis.call('SET', KEYS[1], '{"g":[' .. table.concat(generations, ',') .. '],"v":' .. ARGV[m + 3] .. '}', 'PX', ARGV[m + 4])
+redis.call('SET', KEYS[1], '{"g":[' .. table.concat(generations, ',') .. '],"v":' .. ARGV[m + 4] .. '}', 'PX', ARGV[m + 5])
 return 1
 `);
 

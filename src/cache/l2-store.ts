@@ -8,6 +8,12 @@ export interface L2Stamp {
   readonly readAt: number;
 }
 
+/** What a writer saw of a key before its change: the stamp of a read, and a digest of the entry then. Opaque to callers. */
+export interface L2Ticket extends L2Stamp {
+  /** SHA-1 (hex) of the entry as stored, '' when there was none. */
+  readonly entryDigest: string;
+}
+
 export type L2Lookup<V> =
   | { readonly status: 'hit'; readonly value: V | null }
   | { readonly status: 'miss'; readonly stamp: L2Stamp }
@@ -29,15 +35,15 @@ export abstract class L2Store<V> {
   /** Stores `value` as the newest one: whatever was cached or being loaded for `key` is outdated; false when Redis failed. */
   abstract replace(key: string, value: V | null, ttlMs: number): Promise<boolean>;
 
-  /** The generations `key` is read under right now, for a later `replaceIfCurrent`; undefined when Redis failed. */
-  abstract stamp(key: string): Promise<L2Stamp | undefined>;
+  /** What `key` looks like right now, for a later `replaceIfCurrent`; undefined when Redis failed. */
+  abstract ticket(key: string): Promise<L2Ticket | undefined>;
 
   /**
-   * Stores `value`, the result of a committed change, if no generation of
-   * `key` changed since `stamp` (taken before the commit); otherwise
-   * invalidates `key`. False when Redis failed (it is made good later, as for `invalidate`).
+   * Stores `value`, the result of a committed change, if nothing about `key`
+   * changed since `ticket` (taken before the commit); otherwise invalidates
+   * `key`. False when Redis failed (it is made good later, as for `invalidate`).
    */
-  abstract replaceIfCurrent(key: string, value: V | null, stamp: L2Stamp, ttlMs: number): Promise<boolean>;
+  abstract replaceIfCurrent(key: string, value: V | null, ticket: L2Ticket, ttlMs: number): Promise<boolean>;
 
   /** Makes the entry under `key` unreadable on every instance; false when Redis failed (it is made good later). */
   abstract invalidate(key: string): Promise<boolean>;

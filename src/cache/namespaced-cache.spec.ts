@@ -281,7 +281,7 @@ class UnreachableL2 extends L2Store<Setting> {
   async replace() {
     return false;
   }
-  async stamp() {
+  async ticket() {
     return undefined;
   }
   async replaceIfCurrent() {

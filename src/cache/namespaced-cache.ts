@@ -3,7 +3,7 @@ import { CacheNamespace, CacheValue } from './cache-namespace';
 import { CacheNamespaceStats, emptyStats } from './cache-stats';
 import { ResolvedNamespaceOptions } from './cache.options';
 import { Clock, L1LruStore } from './l1-lru.store';
-import { L2Lookup, L2Stamp, L2Store } from './l2-store';
+import { L2Lookup, L2Store, L2Ticket } from './l2-store';
 import { FlightHandle, SingleFlight } from './single-flight';
 
 /** Per-call options of `getOrLoad` and `set`. */
@@ -26,7 +26,7 @@ export interface GetOrLoadOptions<V> extends CacheEntryOptions<V> {
  */
 export interface WriteTicket {
   /** Undefined: no L2, or Redis did not answer (the write-through then invalidates). */
-  readonly stamp: L2Stamp | undefined;
+  readonly l2: L2Ticket | undefined;
 }
 
 /**
@@ -109,7 +109,7 @@ export class NamespacedCache<V extends CacheValue> {
    * pass it after the commit. One Redis round trip; never fails.
    */
   async writeTicket(key: string): Promise<WriteTicket> {
-    return { stamp: this.l2 && (await this.l2.stamp(key)) };
+    return { l2: this.l2 && (await this.l2.ticket(key)) };
   }
 
   /**
@@ -118,14 +118,22 @@ export class NamespacedCache<V extends CacheValue> {
    * instance is served from L2 instead of each instance loading it from the
    * database. Resolves once Redis has it (or failed).
    *
-   * Safe against late and concurrent writers: L1 keeps what it holds if
-   * `upToDate` says it is at least as new (a later change that got here
-   * first); L2 stores the value only if no generation of the key changed
-   * since `ticket` was taken, before the commit. A change committed after
-   * this one acts on L2 only after its own commit, so either it comes later
-   * and supersedes this write, or it came earlier and this write, finding
-   * the generation changed, invalidates the key instead (a load, never a
-   * stale value). A load that read before is outdated either way.
+   * What makes it safe against late and concurrent writers, and what it
+   * requires of the caller:
+   * - Each change has a version, unique and growing in commit order (e.g.
+   *   the row is locked while it changes), which `upToDate` compares.
+   * - L1 keeps what it holds if `upToDate` says it is at least as new: a
+   *   later change written here first.
+   * - L2 stores the value only if nothing acted on the key in Redis since
+   *   `ticket` was taken, before the commit (REPLACE_IF_CURRENT); otherwise
+   *   the key is invalidated (a load, never a stale value). A later change
+   *   acts on Redis only after its own commit: after this write, superseding
+   *   it, or before, and then this write finds the key changed. Loads that
+   *   read before are outdated either way.
+   * - Every instance, this one included, runs `invalidateUnlessUpToDate`
+   *   when the change's event arrives.
+   * - Call it right after the commit, with nothing awaited in between: L1
+   *   takes the value before Redis does.
    */
   async writeThrough(key: string, value: V, ticket: WriteTicket, upToDate: UpToDate<V>): Promise<void> {
     this.detachFlights((k) => k === key);
@@ -134,7 +142,7 @@ export class NamespacedCache<V extends CacheValue> {
     if (cached === undefined || !upToDate(cached)) this.l1.set(key, stored, this.ttlFor(stored, this.options.l1TtlMs, {}));
     if (!this.l2) return;
     const ttlMs = this.ttlFor(stored, this.options.l2TtlMs, {});
-    const done = ticket.stamp ? await this.l2.replaceIfCurrent(key, stored, ticket.stamp, ttlMs) : await this.l2.invalidate(key);
+    const done = ticket.l2 ? await this.l2.replaceIfCurrent(key, stored, ticket.l2, ttlMs) : await this.l2.invalidate(key);
     if (!done) this.counters.redisErrors++;
   }
 
@@ -143,8 +151,10 @@ export class NamespacedCache<V extends CacheValue> {
    * writer stored the result (`writeThrough`): drops `key` from L1 and L2
    * unless the cached value is already `upToDate`, so the writer's entry
    * keeps serving every instance from L2. The L1 entry goes at once (this is
-   * what makes the change visible here); L2 is checked, then invalidated if
-   * it is older — the event may have overtaken the writer's own write.
+   * what makes the change visible here). L2 is read, and invalidated unless
+   * it holds an up-to-date entry: when it holds an older one or none (the
+   * event may have overtaken the writer's own write, and a load that read
+   * the old row may be about to store it), and when Redis does not answer.
    * Resolves once Redis has it (or failed).
    */
   async invalidateUnlessUpToDate(key: string, upToDate: UpToDate<V>): Promise<void> {

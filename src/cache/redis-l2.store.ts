@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { CacheKeyPattern } from './cache-key-pattern';
 import { CacheNamespace } from './cache-namespace';
 import { Clock } from './l1-lru.store';
 import { L2KeyLayout } from './l2-key-layout';
-import { L2Lookup, L2Stamp, L2Store } from './l2-store';
+import { L2Lookup, L2Stamp, L2Store, L2Ticket } from './l2-store';
 import { L2_UNAVAILABLE, RedisL2Connection, throwOnPipelineError } from './redis-l2.connection';
 import { REPLACE, REPLACE_IF_CURRENT, runScript, WRITE_IF_CURRENT } from './l2-scripts';
 
@@ -65,24 +66,28 @@ export class RedisL2Store<V> extends L2Store<V> {
     return this.connection.invalidate(this.namespace, (client) => runScript(client, REPLACE, keys, args));
   }
 
-  /** One round trip: the key's generations, as `read` would stamp a miss. */
-  async stamp(key: string): Promise<L2Stamp | undefined> {
+  /** One round trip, the MGET of `read`: the key's generations and a digest of its entry. */
+  async ticket(key: string): Promise<L2Ticket | undefined> {
     const readAt = this.clock();
-    const generations = await this.connection.run(this.namespace, (client) => client.mget(...this.layout.generationsOf(this.namespace, key)));
-    return generations === L2_UNAVAILABLE ? undefined : { generations, readAt };
+    const found = await this.connection.run(this.namespace, (client) =>
+      client.mget(this.layout.entry(this.namespace, key), ...this.layout.generationsOf(this.namespace, key)),
+    );
+    if (found === L2_UNAVAILABLE) return undefined;
+    const [entry, ...generations] = found;
+    return { generations, readAt, entryDigest: entry === null ? '' : createHash('sha1').update(entry).digest('hex') };
   }
 
   /**
    * One round trip (see REPLACE_IF_CURRENT). Like `replace` it renews the
    * key's generation either way, so it counts as an invalidation.
    */
-  async replaceIfCurrent(key: string, value: V | null, stamp: L2Stamp, ttlMs: number): Promise<boolean> {
+  async replaceIfCurrent(key: string, value: V | null, ticket: L2Ticket, ttlMs: number): Promise<boolean> {
     const ttl = Math.min(ttlMs, this.ttlMs);
-    // As in `write`: a stamp older than the TTL may predate generations that have since expired.
-    if (ttl <= 0 || this.clock() - stamp.readAt > this.ttlMs) return this.invalidate(key);
+    // As in `write`: a ticket older than the TTL may predate generations that have since expired.
+    if (ttl <= 0 || this.clock() - ticket.readAt > this.ttlMs) return this.invalidate(key);
     const keys = [this.layout.entry(this.namespace, key), ...this.layout.generationsOf(this.namespace, key)];
-    const expected = stamp.generations.map((generation) => generation ?? '');
-    const args = [...expected, this.connection.newGeneration(), this.generationTtlMs, JSON.stringify(value), ttl];
+    const expected = ticket.generations.map((generation) => generation ?? '');
+    const args = [ticket.entryDigest, ...expected, this.connection.newGeneration(), this.generationTtlMs, JSON.stringify(value), ttl];
     return this.connection.invalidate(this.namespace, (client) => runScript(client, REPLACE_IF_CURRENT, keys, args));
   }
 

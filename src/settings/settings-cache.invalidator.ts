@@ -6,8 +6,9 @@ import { SettingsService } from './settings.service';
 /**
  * Drops an app's cached settings on every instance when they change
  * anywhere. Broadcast subscriptions (no group): each instance gets each
- * event, and each handler is one cache invalidation — cheap, and harmless to
- * repeat on a redelivery or on the instance that made the change.
+ * event, and each handler costs one Redis read and, when the entry is
+ * outdated, one invalidation — cheap, and harmless to repeat on a
+ * redelivery or on the instance that made the change.
  *
  * They look at Redis as well as L1: the writer's own Redis write runs after
  * its commit, concurrently with the outbox relay publishing the event, so the
@@ -31,9 +32,9 @@ export class SettingsCacheInvalidator {
 
   /**
    * An instance that looked the app up before it existed holds a cached "not
-   * found" for its settings; settings cached since are the new app's (those of
-   * an app registered before under that name went with its `settings.deleted`),
-   * and stay — the event often arrives after a first update has stored them.
+   * found" for its settings. Settings cached since are the new app's (a name
+   * is never registered twice), and stay: the event often arrives after a
+   * first update has stored them.
    */
   @OnEvent('app.registered')
   async dropNotFoundOfRegisteredApp(event: EnvelopeFor<'app.registered'>): Promise<void> {

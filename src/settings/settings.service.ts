@@ -94,10 +94,15 @@ export class SettingsService {
    */
   async update(appName: string, values: Record<string, unknown>, actor: string): Promise<AppSettingsEntity> {
     const key = settingsCacheKey(appName);
-    // Taken alongside the transaction, and before its commit, as the write-through needs (a Redis round trip, never fails).
-    const ticket = this.cache.writeTicket(key);
     const outcome = await this.unitOfWork.run(async (tx): Promise<UpdateOutcome> => {
-      const current = await tx.findOneBy(AppSettingsEntity, { appName });
+      // The write-through needs it from before the commit; taken before the row lock, so Redis never holds the lock up.
+      const ticket = await this.cache.writeTicket(key);
+      // Locked (PostgreSQL) until the commit: concurrent updates of one app take turns, each merging into the
+      // last one's values under the next version. The embedded database runs one transaction at a time anyway.
+      const current = await tx.findOne(AppSettingsEntity, {
+        where: { appName },
+        ...(this.unitOfWork.kind === 'postgres' ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+      });
       if (!current) throw new NotFoundError(`No app named "${appName}" has settings`);
       const merged = { ...current.values, ...values };
       const violations = current.schema ? this.validator.validate(current.schema, merged) : [];
@@ -108,7 +113,7 @@ export class SettingsService {
       const next = { ...current, values: merged, version: current.version + 1, updatedBy: actor, updatedAt: new Date() };
       await tx.update(AppSettingsEntity, { appName }, { values: merged, version: next.version, updatedBy: actor, updatedAt: next.updatedAt });
       await this.outbox.record(tx, SettingsEvents.UPDATED, { appName, changedKeys, updatedBy: actor, version: next.version });
-      return { settings: next, changed: true, ticket: await ticket };
+      return { settings: next, changed: true, ticket };
     });
     if ('settings' in outcome) {
       // Committed: store the new settings before answering, so this client's next read sees its write.
@@ -150,9 +155,9 @@ export class SettingsService {
 
 /**
  * Whether cached settings are `version` or newer; a cached "not found" never
- * is. Versions restart at 1 when an app is registered again, but the
- * deregistration's `settings.deleted` drops the old settings everywhere
- * first, unconditionally.
+ * is. Versions of one app's settings are unique and grow in commit order (the
+ * row is locked for each update, and an app name is never registered twice:
+ * a deregistered app keeps its row), as writeThrough requires.
  */
 function atLeastVersion(version: number): UpToDate<AppSettingsSnapshot> {
   return (cached) => cached !== null && cached.version >= version;

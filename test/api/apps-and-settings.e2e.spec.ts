@@ -228,6 +228,24 @@ describeWith(['postgres', 'rabbitmq'], 'apps and settings over GraphQL (PostgreS
       ]);
     });
 
+    it('keeps every one of concurrent updates of one app: each merges into the last under its own version', async () => {
+      const name = `de.easy-m.concurrent-${unique()}`;
+      await register(name);
+      const updates = Array.from({ length: 10 }, (_, i) => api.gql(UPDATE_SETTINGS, { appName: name, values: { [`key${i}`]: i } }));
+      const answers = await Promise.all(updates);
+
+      expect(answers.map((answer) => answer.errors)).toEqual(Array(10).fill(undefined));
+      const versions = answers.map((answer) => answer.data!.updateAppSettings.version as number).sort((x, y) => x - y);
+      expect(versions).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+      const everyKey = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`key${i}`, i]));
+      expect((await api.gql(SETTINGS, { appName: name })).data!.appSettings).toMatchObject({ values: everyKey, version: 11 });
+      const row = (await sql.query('SELECT values, version FROM app_settings WHERE app_name = $1', [name])).rows[0];
+      expect({ version: row.version, values: typeof row.values === 'string' ? JSON.parse(row.values) : row.values }).toEqual({ version: 11, values: everyKey });
+      const published = () => server.eventsOf('settings.updated').filter((e) => (e.data as { appName: string }).appName === name);
+      await waitFor(() => published().length === 10, 'ten settings.updated');
+      expect(published().map((e) => (e.data as { version: number }).version).sort((x, y) => x - y)).toEqual(versions);
+    });
+
     it('refuses values that break the schema with every violation, writes nothing and publishes settings.validation_failed', async () => {
       const name = `de.easy-m.strict-${unique()}`;
       await register(name, THEME_SCHEMA);

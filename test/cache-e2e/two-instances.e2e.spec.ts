@@ -128,6 +128,8 @@ describeWith(['postgres', 'redis', 'rabbitmq'], 'The cache across two server pro
     await waitFor(async () => (await settingsOn(b, name))!.values.theme === 'dark', 'B to serve the new value');
     expect(await settingsOn(b, name)).toEqual(updated);
     // Written through by A: neither instance loaded it from PostgreSQL; B took it from Redis once its L1 entry was dropped.
+    // (A sends its Redis write right after its commit, while the event still has the relay's two queries and RabbitMQ
+    // ahead of it: were it to overtake A's write anyway, B would load, correctly, and this would fail.)
     const [aAfter, bAfter] = [await statsOf(a, 'settings')(), await statsOf(b, 'settings')()];
     expect(aAfter.loads).toBe(aBefore.loads);
     expect(bAfter.loads).toBe(bBefore.loads);

@@ -10,8 +10,11 @@ interface AppSettings {
   version: number;
 }
 
-const settings = (version: number): AppSettings => ({ appName: 'crm', values: { theme: `v${version}` }, version });
+const settings = (version: number): AppSettings => ({ appName: KEY, values: { theme: `v${version}` }, version });
 const atLeast = (version: number): UpToDate<AppSettings> => (cached) => cached !== null && cached.version >= version;
+/** As SettingsService keys them: under the `app:` prefix, so the entry also depends on the generations of `p:` and `p:app:`. */
+const KEY = 'app:crm';
+const ENTRY = `settings:e:${KEY}`;
 const settingsOf = (service: CacheService): NamespacedCache<AppSettings> => service.namespace<AppSettings>('settings');
 
 /**
@@ -33,23 +36,23 @@ describeWith(['redis'], 'Write-through against the real Redis', () => {
 
   /** What a writer does: ticket before the commit, write-through after it. */
   async function commitOn(cache: NamespacedCache<AppSettings>, database: CountingLoader<AppSettings>, version: number) {
-    const ticket = await cache.writeTicket('crm');
+    const ticket = await cache.writeTicket(KEY);
     database.value = settings(version);
-    await cache.writeThrough('crm', settings(version), ticket, atLeast(version));
+    await cache.writeThrough(KEY, settings(version), ticket, atLeast(version));
   }
 
   it('another instance is served the written value from L2, without loading, also after the change event', async () => {
     const [a, b] = [await harness.service(), await harness.service()];
     const database = new CountingLoader(settings(1));
-    expect(await settingsOf(b).getOrLoad('crm', database.load)).toEqual(settings(1));
+    expect(await settingsOf(b).getOrLoad(KEY, database.load)).toEqual(settings(1));
 
     await commitOn(settingsOf(a), database, 2);
     // The event reaches both: A holds version 2 and keeps it; B drops its version 1 from L1, and L2 keeps A's entry.
-    await settingsOf(a).invalidateUnlessUpToDate('crm', atLeast(2));
-    await settingsOf(b).invalidateUnlessUpToDate('crm', atLeast(2));
+    await settingsOf(a).invalidateUnlessUpToDate(KEY, atLeast(2));
+    await settingsOf(b).invalidateUnlessUpToDate(KEY, atLeast(2));
 
-    expect(await settingsOf(b).getOrLoad('crm', database.load)).toEqual(settings(2));
-    expect(await settingsOf(a).getOrLoad('crm', database.load)).toEqual(settings(2));
+    expect(await settingsOf(b).getOrLoad(KEY, database.load)).toEqual(settings(2));
+    expect(await settingsOf(a).getOrLoad(KEY, database.load)).toEqual(settings(2));
     expect(database.calls).toBe(1);
     expect(b.metrics().namespaces.settings).toMatchObject({ l2Hits: 1, loads: 1, redisErrors: 0 });
     expect(a.metrics().namespaces.settings).toMatchObject({ l1Hits: 1, loads: 0, redisErrors: 0 });
@@ -58,39 +61,76 @@ describeWith(['redis'], 'Write-through against the real Redis', () => {
   it('an event that overtakes the writer drops the old entry, and the writer then invalidates rather than writes', async () => {
     const [a, b] = [await harness.service(), await harness.service()];
     const database = new CountingLoader(settings(1));
-    await settingsOf(b).getOrLoad('crm', database.load);
+    await settingsOf(b).getOrLoad(KEY, database.load);
 
-    const ticket = await settingsOf(a).writeTicket('crm');
+    const ticket = await settingsOf(a).writeTicket(KEY);
     database.value = settings(2);
     // B hears of version 2 before A stores it: L2 still holds version 1, so B invalidates it.
-    await settingsOf(b).invalidateUnlessUpToDate('crm', atLeast(2));
-    expect(await harness.keys()).not.toContain('settings:e:crm');
-    await settingsOf(a).writeThrough('crm', settings(2), ticket, atLeast(2));
+    await settingsOf(b).invalidateUnlessUpToDate(KEY, atLeast(2));
+    expect(await harness.keys()).not.toContain(ENTRY);
+    await settingsOf(a).writeThrough(KEY, settings(2), ticket, atLeast(2));
     // The generation changed after A's ticket: A does not know what else happened since, and invalidates.
-    expect(await harness.keys()).not.toContain('settings:e:crm');
+    expect(await harness.keys()).not.toContain(ENTRY);
 
-    expect(await settingsOf(b).getOrLoad('crm', database.load)).toEqual(settings(2));
+    expect(await settingsOf(b).getOrLoad(KEY, database.load)).toEqual(settings(2));
     // A's own L1 serves its write (read-your-writes) without a load.
-    expect(await settingsOf(a).getOrLoad('crm', database.load)).toEqual(settings(2));
+    expect(await settingsOf(a).getOrLoad(KEY, database.load)).toEqual(settings(2));
     expect(database.calls).toBe(2);
   });
 
-  it('a late writer of an older version never replaces a newer one, in L2 or in the L1 of another writer', async () => {
+  it('a late writer of an older version never replaces a newer one in Redis', async () => {
     const [a, b, c] = [await harness.service(), await harness.service(), await harness.service()];
     const database = new CountingLoader(settings(1));
 
     // A commits version 2, B then commits version 3 and stores it first; A's write-through comes last.
-    const ticketOfA = await settingsOf(a).writeTicket('crm');
+    const ticketOfA = await settingsOf(a).writeTicket(KEY);
     database.value = settings(2);
     await commitOn(settingsOf(b), database, 3);
-    await settingsOf(a).writeThrough('crm', settings(2), ticketOfA, atLeast(2));
+    await settingsOf(a).writeThrough(KEY, settings(2), ticketOfA, atLeast(2));
 
-    // A's write found the generation changed: the key was invalidated, not overwritten with version 2.
-    expect(await settingsOf(c).getOrLoad('crm', database.load)).toEqual(settings(3));
-    expect(await settingsOf(b).getOrLoad('crm', database.load)).toEqual(settings(3));
-    // On one instance, a write-through of version 2 after one of version 3 leaves version 3 in L1.
-    await settingsOf(b).writeThrough('crm', settings(2), await settingsOf(b).writeTicket('crm'), atLeast(2));
-    expect(await settingsOf(b).get('crm')).toEqual(settings(3));
+    // A's write found the key changed since its ticket: it invalidated the key rather than store version 2.
+    expect(await harness.keys()).not.toContain(ENTRY);
+    expect(await settingsOf(c).getOrLoad(KEY, database.load)).toEqual(settings(3));
+    expect(await settingsOf(b).getOrLoad(KEY, database.load)).toEqual(settings(3));
+  });
+
+  it('on one instance, a late write-through of version 2 after one of version 3 leaves version 3 in L1 and nothing older in L2', async () => {
+    const [a, b] = [await harness.service(), await harness.service()];
+    const database = new CountingLoader(settings(1));
+    const ticketOf2 = await settingsOf(a).writeTicket(KEY);
+    database.value = settings(2);
+    await commitOn(settingsOf(a), database, 3);
+    await settingsOf(a).writeThrough(KEY, settings(2), ticketOf2, atLeast(2));
+
+    expect(await settingsOf(a).get(KEY)).toEqual(settings(3));
+    expect(await settingsOf(b).getOrLoad(KEY, database.load)).toEqual(settings(3));
+  });
+
+  it('a value stored by a load after the ticket makes the write-through invalidate, not overwrite it', async () => {
+    const [a, b, c] = [await harness.service(), await harness.service(), await harness.service()];
+    const database = new CountingLoader(settings(1));
+    // A takes its ticket and commits version 2; version 3 is committed elsewhere, and C loads it into Redis
+    // (a load changes no generation) before A's write-through — which must not put version 2 over it.
+    const ticketOfA = await settingsOf(a).writeTicket(KEY);
+    database.value = settings(3);
+    expect(await settingsOf(c).getOrLoad(KEY, database.load)).toEqual(settings(3));
+    await settingsOf(a).writeThrough(KEY, settings(2), ticketOfA, atLeast(2));
+
+    expect(await harness.keys()).not.toContain(ENTRY);
+    expect(await settingsOf(b).getOrLoad(KEY, database.load)).toEqual(settings(3));
+  });
+
+  it('a pattern invalidation between the ticket and the write-through makes it invalidate', async () => {
+    const [a, b] = [await harness.service(), await harness.service()];
+    const database = new CountingLoader(settings(1));
+    const ticket = await settingsOf(a).writeTicket(KEY);
+    database.value = settings(2);
+    await settingsOf(b).invalidatePattern('app:*');
+    await settingsOf(a).writeThrough(KEY, settings(2), ticket, atLeast(2));
+
+    expect(await harness.keys()).not.toContain(ENTRY);
+    expect(await settingsOf(b).getOrLoad(KEY, database.load)).toEqual(settings(2));
+    expect(database.calls).toBe(1);
   });
 
   it('a load on B that read the old row before A committed never leaves that row in L2', async () => {
@@ -98,7 +138,7 @@ describeWith(['redis'], 'Write-through against the real Redis', () => {
     const database = new CountingLoader(settings(1));
     const started = new Gate();
     const release = new Gate();
-    const slowOnB = settingsOf(b).getOrLoad('crm', async () => {
+    const slowOnB = settingsOf(b).getOrLoad(KEY, async () => {
       const read = database.value;
       started.open();
       await release.opened;
@@ -111,10 +151,10 @@ describeWith(['redis'], 'Write-through against the real Redis', () => {
 
     // B's write of version 1 was refused: A renewed the key's generation after B's read.
     const c = await harness.service();
-    expect(await settingsOf(c).get('crm')).toEqual(settings(2));
+    expect(await settingsOf(c).get(KEY)).toEqual(settings(2));
     // B kept its own load in L1 until the change's event arrives; then it is served A's entry from L2.
-    await settingsOf(b).invalidateUnlessUpToDate('crm', atLeast(2));
-    expect(await settingsOf(b).getOrLoad('crm', database.load)).toEqual(settings(2));
+    await settingsOf(b).invalidateUnlessUpToDate(KEY, atLeast(2));
+    expect(await settingsOf(b).getOrLoad(KEY, database.load)).toEqual(settings(2));
     expect(database.calls).toBe(0);
   });
 
@@ -122,19 +162,19 @@ describeWith(['redis'], 'Write-through against the real Redis', () => {
     const [a, b] = [await harness.service(), await harness.service()];
     const database = new CountingLoader(settings(1));
     await commitOn(settingsOf(a), database, 3);
-    expect(await settingsOf(b).getOrLoad('crm', database.load)).toEqual(settings(3));
+    expect(await settingsOf(b).getOrLoad(KEY, database.load)).toEqual(settings(3));
 
     // A redelivered event of version 2 changes nothing.
-    await settingsOf(b).invalidateUnlessUpToDate('crm', atLeast(2));
-    expect(await settingsOf(b).getOrLoad('crm', database.load)).toEqual(settings(3));
+    await settingsOf(b).invalidateUnlessUpToDate(KEY, atLeast(2));
+    expect(await settingsOf(b).getOrLoad(KEY, database.load)).toEqual(settings(3));
     expect(b.metrics().namespaces.settings).toMatchObject({ l1Hits: 1, l2Hits: 1, loads: 0 });
 
     // Version 4 was committed by a writer whose write-through never came (it crashed): the event drops version 3 everywhere.
     database.value = settings(4);
-    await settingsOf(b).invalidateUnlessUpToDate('crm', atLeast(4));
-    expect(await harness.keys()).not.toContain('settings:e:crm');
+    await settingsOf(b).invalidateUnlessUpToDate(KEY, atLeast(4));
+    expect(await harness.keys()).not.toContain(ENTRY);
     const c = await harness.service();
-    expect(await settingsOf(c).getOrLoad('crm', database.load)).toEqual(settings(4));
-    expect(await settingsOf(b).getOrLoad('crm', database.load)).toEqual(settings(4));
+    expect(await settingsOf(c).getOrLoad(KEY, database.load)).toEqual(settings(4));
+    expect(await settingsOf(b).getOrLoad(KEY, database.load)).toEqual(settings(4));
   });
 });
