@@ -104,6 +104,26 @@ describeWith(['postgres'], 'OutboxMessageRepository.claimDue (PostgreSQL)', () =
     expect(after).toHaveLength(2);
   });
 
+  it('claims exactly the rows findDue selects, field for field: none published, none waiting for a retry, none behind a waiting one', async () => {
+    const [waitingApp, publishedApp, freeApp] = [randomUUID(), randomUUID(), randomUUID()];
+    for (const appId of [waitingApp, waitingApp, publishedApp, publishedApp, freeApp]) {
+      await app.unitOfWork.run((tx) => app.outbox.record(tx, 'app.registered', { ...payloads.appRegistered(`claim-${appId}`), appId }));
+    }
+    const rows = await app.unitOfWork.read((manager) => manager.find(OutboxMessage, { order: { seq: 'ASC' } }));
+    const hour = 60 * 60 * 1000;
+    await app.unitOfWork.run(async (tx) => {
+      await tx.update(OutboxMessage, { seq: rows[0].seq }, { attempts: 1, lastError: 'broker said no', nextAttemptAt: new Date(Date.now() + hour) });
+      await tx.update(OutboxMessage, { seq: rows[2].seq }, { publishedAt: new Date() });
+    });
+
+    const now = new Date();
+    const found = await app.unitOfWork.read((manager) => repository().findDue(manager, now, 100));
+    const claimed = await claimInTransaction(async (result) => result);
+    // The waiting app's second row stays behind its first; the published row is done; the rest are due.
+    expect(found.map((message) => message.seq)).toEqual([rows[3].seq, rows[4].seq]);
+    expect(claimed).toEqual(found);
+  });
+
   it('answers an empty claim, not "taken elsewhere", when the lock is free and nothing is due', async () => {
     const claimed = await claimInTransaction(async (result) => result);
     expect(claimed).toEqual([]);
