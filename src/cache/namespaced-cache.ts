@@ -77,6 +77,18 @@ export class NamespacedCache<V extends CacheValue> {
   }
 
   /**
+   * `getOrLoad` for a caller on the hot path: the L1 value itself, without a
+   * promise, when L1 has it; otherwise exactly what `getOrLoad` returns. Each
+   * promise and `await` costs a request more than the L1 lookup does (every
+   * promise also runs the async hooks AsyncLocalStorage installs).
+   */
+  getOrLoadNow(key: string, loader: () => Promise<V | null>, options: GetOrLoadOptions<V> = {}): V | null | Promise<V | null> {
+    const cached = this.readL1(key);
+    if (cached !== undefined) return cached;
+    return this.loads.run(key, (flight) => this.loadThroughL2(key, loader, options, flight));
+  }
+
+  /**
    * Stores `value` (null: "not found") as the newest value of `key` on both
    * levels: an entry cached or being loaded elsewhere is outdated by it.
    * Writers normally `invalidate` instead and let the next read load.
