@@ -65,7 +65,7 @@ export class SettingsService {
       const settings = await this.unitOfWork.read((manager) => manager.findOneBy(AppSettingsEntity, { appName }));
       return settings && toSettingsSnapshot(settings);
     });
-    return snapshot instanceof Promise ? snapshot.then(entityOf) : entityOf(snapshot);
+    return snapshot instanceof Promise ? snapshot.then((loaded) => loaded && fromSettingsSnapshot(loaded)) : snapshot && fromSettingsSnapshot(snapshot);
   }
 
   /**
@@ -130,8 +130,4 @@ export class SettingsService {
     // Dropped here at once; every instance drops it again when settings.deleted arrives.
     if (deleted) await this.dropCachedSettings(appName);
   }
-}
-
-function entityOf(snapshot: AppSettingsSnapshot | null): AppSettingsEntity | null {
-  return snapshot && fromSettingsSnapshot(snapshot);
 }
