@@ -86,6 +86,16 @@ export class NamespacedCache<V extends CacheValue> {
    * still answers its callers but is not cached, and later callers load anew.
    */
   async getOrLoad(key: string, loader: () => Promise<V | null>, options: GetOrLoadOptions<V> = {}): Promise<V | null> {
+    return this.getOrLoadNow(key, loader, options);
+  }
+
+  /**
+   * `getOrLoad` for a caller on the hot path: the L1 value itself, without a
+   * promise, when L1 has it; otherwise exactly what `getOrLoad` returns. Each
+   * promise and `await` costs a request more than the L1 lookup does (every
+   * promise also runs the async hooks AsyncLocalStorage installs).
+   */
+  getOrLoadNow(key: string, loader: () => Promise<V | null>, options: GetOrLoadOptions<V> = {}): V | null | Promise<V | null> {
     const cached = this.readL1(key);
     if (cached !== undefined) return cached;
     return this.loads.run(key, (flight) => this.loadThroughL2(key, loader, options, flight));

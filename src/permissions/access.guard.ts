@@ -25,11 +25,20 @@ export class AccessGuard implements CanActivate {
     private readonly checker: PermissionChecker,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** Per resolver class, per handler: the policy it declares (undefined: none). Decorators are fixed once the classes are loaded. */
+  private readonly policies = new WeakMap<Function, Map<Function, AccessPolicy | undefined>>();
+
+  /**
+   * A boolean when the answer is at hand — every policy but `permission`, and
+   * that one too when the principal's grants are in L1 — and a promise only
+   * when the grants must be loaded: Nest awaits whichever it gets, and a
+   * promise (with the `await` of it) costs every request more than the check.
+   * Refusals are thrown either way.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     // HTTP controllers (only GET /health) are public by design; everything with data goes through GraphQL.
     if (context.getType<GqlContextType>() !== 'graphql') return true;
-    const gql = GqlExecutionContext.create(context);
-    const policy = this.reflector.getAllAndOverride<AccessPolicy | undefined>(ACCESS_POLICY, [context.getHandler(), context.getClass()]);
+    const policy = this.policyOf(context);
     if (!policy) {
       const operation = `${context.getClass().name}.${context.getHandler().name}`;
       this.logger.error(`${operation} declares no access policy (@Public, @RequiresSession, @RequiresAdmin or @RequiresPermission); refusing it`);
@@ -37,6 +46,7 @@ export class AccessGuard implements CanActivate {
     }
     if (policy.kind === 'public') return true;
 
+    const gql = GqlExecutionContext.create(context);
     const { principal } = gql.getContext<GraphqlContext>();
     if (!principal) throw new UnauthenticatedError(NOT_AUTHENTICATED_MESSAGE);
     switch (policy.kind) {
@@ -48,18 +58,45 @@ export class AccessGuard implements CanActivate {
       case 'permission': {
         const resource = resourceOf(policy, gql.getArgs());
         if (policy.allowSelf && principal.kind === 'user' && resource === principal.userId) return true;
-        if (resource !== undefined && (await this.checker.isAllowed(principal, policy.action, resource))) return true;
-        throw new ForbiddenError(`Permission "${policy.action}" on "${quote(resource ?? '')}" is required`);
+        if (resource === undefined) return refuse(policy, resource);
+        const allowed = this.checker.isAllowedNow(principal, policy.action, resource);
+        if (allowed instanceof Promise) return allowed.then((yes) => yes || refuse(policy, resource));
+        return allowed || refuse(policy, resource);
       }
     }
   }
+
+  /** What `Reflector.getAllAndOverride(ACCESS_POLICY, [handler, class])` answers, looked up once per handler. */
+  private policyOf(context: ExecutionContext): AccessPolicy | undefined {
+    const handler = context.getHandler();
+    const resolverClass = context.getClass();
+    let byHandler = this.policies.get(resolverClass);
+    if (!byHandler) this.policies.set(resolverClass, (byHandler = new Map()));
+    if (byHandler.has(handler)) return byHandler.get(handler);
+    const policy = this.reflector.getAllAndOverride<AccessPolicy | undefined>(ACCESS_POLICY, [handler, resolverClass]);
+    byHandler.set(handler, policy);
+    return policy;
+  }
+}
+
+function refuse(policy: PermissionPolicy, resource: string | undefined): never {
+  throw new ForbiddenError(`Permission "${policy.action}" on "${quote(resource ?? '')}" is required`);
+}
+
+/** Each policy's argument path, split once: `input.name` → ['input', 'name']. A fixed set, the API's decorators. */
+const argumentPaths = new Map<string, readonly string[]>();
+
+function argumentPath(resource: string): readonly string[] {
+  let path = argumentPaths.get(resource);
+  if (!path) argumentPaths.set(resource, (path = resource.split('.')));
+  return path;
 }
 
 /** The resource named by the policy's argument path; undefined when that argument is not a string (refused). */
 export function resourceOf(policy: PermissionPolicy, args: Record<string, unknown>): string | undefined {
   if (policy.resource === undefined) return ANY_RESOURCE;
   let value: unknown = args;
-  for (const key of policy.resource.split('.')) {
+  for (const key of argumentPath(policy.resource)) {
     value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
   }
   return typeof value === 'string' ? value : undefined;

@@ -39,8 +39,17 @@ export class CachingGrantLoader extends GrantLoader {
 
   /** The cached list is shared by every reader of this instance's L1: read-only. */
   async loadGrants(subject: PermissionSubject): Promise<readonly Grant[]> {
-    const grants = await this.cache.getOrLoad(grantsCacheKey(subject), async () => [...(await this.database.loadGrants(subject))]);
-    return grants ?? [];
+    return this.grantsOf(subject);
+  }
+
+  /** As `loadGrants`, but the list itself, not a promise, when it is in L1. */
+  override grantsOf(subject: PermissionSubject): readonly Grant[] | Promise<readonly Grant[]> {
+    const grants = this.cache.getOrLoadNow(grantsCacheKey(subject), () => this.loadFromDatabase(subject));
+    return grants instanceof Promise ? grants.then(orNone) : orNone(grants);
+  }
+
+  private async loadFromDatabase(subject: PermissionSubject): Promise<Grant[]> {
+    return [...(await this.database.loadGrants(subject))];
   }
 
   /**
@@ -52,4 +61,8 @@ export class CachingGrantLoader extends GrantLoader {
   dropCached(pattern: string): Promise<void> {
     return this.cache.invalidatePattern(pattern);
   }
+}
+
+function orNone(grants: Grant[] | null): readonly Grant[] {
+  return grants ?? [];
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Principal } from '../common/principal';
-import { GrantLoader } from './grant-loader';
+import { Grant, GrantLoader } from './grant-loader';
 import { matchesPattern } from './resource-pattern';
 import { PermissionSubject, SubjectType } from './subject-type';
 
@@ -18,10 +18,23 @@ export class PermissionChecker {
   constructor(private readonly grants: GrantLoader) {}
 
   async isAllowed(principal: Principal, action: string, resource: string): Promise<boolean> {
-    if (principal.kind === 'user' && principal.isAdmin) return true;
-    const grants = await this.grants.loadGrants(subjectOf(principal));
-    return grants.some((grant) => matchesPattern(grant.action, action) && matchesPattern(grant.resource, resource));
+    return this.isAllowedNow(principal, action, resource);
   }
+
+  /**
+   * `isAllowed`, answered without a promise when the grants are at hand (in
+   * L1): what the AccessGuard asks on every operation.
+   */
+  isAllowedNow(principal: Principal, action: string, resource: string): boolean | Promise<boolean> {
+    if (principal.kind === 'user' && principal.isAdmin) return true;
+    const grants = this.grants.grantsOf(subjectOf(principal));
+    return grants instanceof Promise ? grants.then((loaded) => holds(loaded, action, resource)) : holds(grants, action, resource);
+  }
+}
+
+function holds(grants: readonly Grant[], action: string, resource: string): boolean {
+  for (const grant of grants) if (matchesPattern(grant.action, action) && matchesPattern(grant.resource, resource)) return true;
+  return false;
 }
 
 export function subjectOf(principal: Principal): PermissionSubject {

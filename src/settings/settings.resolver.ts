@@ -13,9 +13,10 @@ export class SettingsResolver {
 
   @Query(() => AppSettingsModel, { nullable: true, description: "An app's settings, or null when no such app is registered" })
   @RequiresPermission('settings.read', { resource: 'appName' })
-  async appSettings(@Args() { appName }: AppSettingsArgs): Promise<AppSettingsModel | null> {
-    const found = await this.settings.find(appName);
-    return found && toModel(found);
+  appSettings(@Args() { appName }: AppSettingsArgs): AppSettingsModel | null | Promise<AppSettingsModel | null> {
+    // Not async: answered from L1, the read awaits nothing (Nest awaits the resolver's result either way).
+    const found = this.settings.find(appName);
+    return found instanceof Promise ? found.then(toModelOrNull) : toModelOrNull(found);
   }
 
   @Mutation(() => AppSettingsModel)
@@ -23,6 +24,10 @@ export class SettingsResolver {
   async updateAppSettings(@Args() { appName, values }: UpdateAppSettingsArgs, @CurrentPrincipal() principal: Principal): Promise<AppSettingsModel> {
     return toModel(await this.settings.update(appName, values, actorOf(principal)));
   }
+}
+
+function toModelOrNull(entity: AppSettingsEntity | null): AppSettingsModel | null {
+  return entity && toModel(entity);
 }
 
 function toModel(entity: AppSettingsEntity): AppSettingsModel {

@@ -54,13 +54,18 @@ export class SettingsService {
     if (schema) await this.outbox.record(tx, SettingsEvents.REGISTERED, { appName, version: 1 });
   }
 
-  /** The app's settings, or null when it has none; through the cache. Treat `values` and `schema` as read-only. */
-  async find(appName: string): Promise<AppSettingsEntity | null> {
-    const snapshot = await this.cache.getOrLoad(settingsCacheKey(appName), async () => {
+  /**
+   * The app's settings, or null when it has none; through the cache. Treat
+   * `values` and `schema` as read-only. The entity itself, not a promise,
+   * when the settings are in L1: the `appSettings` query then awaits nothing
+   * here (each promise and `await` costs a request more than the L1 lookup).
+   */
+  find(appName: string): AppSettingsEntity | null | Promise<AppSettingsEntity | null> {
+    const snapshot = this.cache.getOrLoadNow(settingsCacheKey(appName), async () => {
       const settings = await this.unitOfWork.read((manager) => manager.findOneBy(AppSettingsEntity, { appName }));
       return settings && toSettingsSnapshot(settings);
     });
-    return snapshot && fromSettingsSnapshot(snapshot);
+    return snapshot instanceof Promise ? snapshot.then((loaded) => loaded && fromSettingsSnapshot(loaded)) : snapshot && fromSettingsSnapshot(snapshot);
   }
 
   /**
