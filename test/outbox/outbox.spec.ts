@@ -177,8 +177,11 @@ for (const [kind, services] of DATABASE_KINDS) {
       // Not due for an hour: stays unpublished throughout.
       const waiting = app.bus.createEnvelope('app.registered', payloads.appRegistered('waiting'));
       const repository = app.app.get(OutboxMessageRepository);
-      await app.unitOfWork.run((tx) => repository.insert(tx, waiting, new Date()));
-      await app.unitOfWork.run((tx) => tx.update(OutboxMessage, { eventId: waiting.id }, { nextAttemptAt: new Date(Date.now() + HOUR) }));
+      // In one transaction: committed due, the row could be published (and purged) by a sweep in between.
+      await app.unitOfWork.run(async (tx) => {
+        await repository.insert(tx, waiting, new Date());
+        await tx.update(OutboxMessage, { eventId: waiting.id }, { nextAttemptAt: new Date(Date.now() + HOUR) });
+      });
 
       const published = await registerApp(app, 'purged');
       await waitFor(async () => (await app.row(published.id))?.publishedAt != null, 'the row to be published');
