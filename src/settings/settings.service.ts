@@ -99,9 +99,11 @@ export class SettingsService {
    */
   async update(appName: string, values: Record<string, unknown>, actor: string): Promise<AppSettingsEntity> {
     const key = settingsCacheKey(appName);
+    // The write-through needs it from before the commit. Asked for alongside the transaction's start (one round
+    // trip each, at once), and awaited before the row lock, so Redis never holds the lock up. Never fails.
+    const pendingTicket = this.cache.writeTicket(key);
     const outcome = await this.unitOfWork.run(async (tx): Promise<UpdateOutcome> => {
-      // The write-through needs it from before the commit; taken before the row lock, so Redis never holds the lock up.
-      const ticket = await this.cache.writeTicket(key);
+      const ticket = await pendingTicket;
       // Locked (PostgreSQL) until the commit: concurrent updates of one app take turns, each merging into the
       // last one's values under the next version. The embedded database runs one transaction at a time anyway.
       const current = await tx.findOne(AppSettingsEntity, {
