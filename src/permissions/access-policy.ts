@@ -20,6 +20,8 @@ export interface PermissionPolicy {
   readonly action: string;
   /** Dotted path of the argument naming the resource (`name`, `appName`, `input.name`); none: the resource is `*`. */
   readonly resource?: string;
+  /** `resource` split at its dots, once, when the operation is declared (the guard reads it on every call). */
+  readonly resourcePath?: readonly string[];
   /** A user passes without a grant when the resource is their own user id (their own record or sessions). */
   readonly allowSelf?: boolean;
 }

@@ -83,20 +83,11 @@ function refuse(policy: PermissionPolicy, resource: string | undefined): never {
   throw new ForbiddenError(`Permission "${policy.action}" on "${quote(resource ?? '')}" is required`);
 }
 
-/** Each policy's argument path, split once: `input.name` → ['input', 'name']. A fixed set, the API's decorators. */
-const argumentPaths = new Map<string, readonly string[]>();
-
-function argumentPath(resource: string): readonly string[] {
-  let path = argumentPaths.get(resource);
-  if (!path) argumentPaths.set(resource, (path = resource.split('.')));
-  return path;
-}
-
 /** The resource named by the policy's argument path; undefined when that argument is not a string (refused). */
 export function resourceOf(policy: PermissionPolicy, args: Record<string, unknown>): string | undefined {
   if (policy.resource === undefined) return ANY_RESOURCE;
   let value: unknown = args;
-  for (const key of argumentPath(policy.resource)) {
+  for (const key of policy.resourcePath ?? policy.resource.split('.')) {
     value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
   }
   return typeof value === 'string' ? value : undefined;

@@ -19,4 +19,4 @@ export interface RequiresPermissionOptions {
  * `name` argument (else FORBIDDEN). Admins hold every permission.
  */
 export const RequiresPermission = (action: string, options: RequiresPermissionOptions = {}) =>
-  SetMetadata<symbol, AccessPolicy>(ACCESS_POLICY, { kind: 'permission', action, ...options });
+  SetMetadata<symbol, AccessPolicy>(ACCESS_POLICY, { kind: 'permission', action, ...options, resourcePath: options.resource?.split('.') });
