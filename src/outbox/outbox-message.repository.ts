@@ -119,6 +119,19 @@ export class OutboxMessageRepository {
     return (await this.tryTakeRelayLock(tx)) ? claim() : RELAY_LOCK_TAKEN_ELSEWHERE;
   }
 
+  /**
+   * Whether any unpublished row is due (PostgreSQL; no lock, one index scan of
+   * the pending rows): what a sweep asks before it takes the relay lock. A
+   * row held back behind its aggregate's waiting row counts too — a pass
+   * then finds nothing to claim, which costs only that pass.
+   */
+  async anyDue(manager: EntityManager, now: Date): Promise<boolean> {
+    const [row] = (await manager.query('SELECT EXISTS (SELECT 1 FROM outbox_messages WHERE published_at IS NULL AND next_attempt_at <= $1) AS due', [
+      now,
+    ])) as Array<{ due: boolean }>;
+    return row?.due === true;
+  }
+
   /** The due rows without locking anything (the embedded database: one process, one relay); see `dueQuery`. */
   findDue(manager: EntityManager, now: Date, limit: number): Promise<OutboxMessage[]> {
     return this.dueQuery(manager, now, limit).getMany();

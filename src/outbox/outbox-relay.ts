@@ -28,12 +28,13 @@ interface PassResult {
 
 const EMPTY: BatchOutcome = { published: [], failed: [], busClosed: false };
 const BUSY: PassResult = { published: 0, busy: true, busClosed: false };
+const IDLE: PassResult = { published: 0, busy: false, busClosed: false };
 /**
  * How soon to look again while another instance relays: it may have taken its
- * batch before our commit. Short at first, because every instance's sweep takes
- * the lock for a moment each second, and a commit that meets one would
- * otherwise wait this long to be published (cache invalidation on the other
- * instances with it). Backing off (backoffDelay: doubling, with jitter) up to
+ * batch before our commit. Short at first, because a commit that meets another
+ * instance's pass waits this long to be published (cache invalidation on the
+ * other instances with it); sweeps take the lock only when something is due,
+ * so this is two instances relaying at once. Backing off (backoffDelay: doubling, with jitter) up to
  * the maximum while the lock stays taken, so a relay held up by a slow broker
  * is not asked a hundred times a second.
  */
@@ -71,6 +72,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private idleWaker = new AbortController();
   private lastPurgeAt = 0;
   private inFlight = 0;
+  private passCount = 0;
   /** Passes in a row that found the lock taken (the busy backoff's attempt); 0 once a pass gets it. */
   private busyPasses = 0;
 
@@ -109,6 +111,11 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     await this.loop;
   }
 
+  /** Passes run since the start, sweeps that found nothing included. */
+  get passes(): number {
+    return this.passCount;
+  }
+
   /** Events being published right now (0 between batches). */
   get publishing(): number {
     return this.inFlight;
@@ -120,22 +127,27 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async relayUntilStopped(): Promise<void> {
+    // A pass that only sweeps (the timer, not a commit of ours, more rows or a lock to retry) looks before it locks.
+    let sweeping = true;
     while (!this.stopped) {
+      const woken = this.wakeRequested;
       this.wakeRequested = false;
       let pass: PassResult;
       try {
-        pass = await this.relayBatch();
+        pass = await this.relayBatch(sweeping && !woken);
       } catch (error) {
         // The database, most likely (e.g. PostgreSQL restarting): the sweep tries again.
         this.logger.error(`Outbox relay pass failed: ${(error as Error).message}`, (error as Error).stack);
         pass = { published: 0, busy: false, busClosed: false };
       }
+      this.passCount++;
       await this.purgeIfDue();
       if (pass.busClosed) {
         this.logger.log('The event bus is closed; the outbox relay stops and unpublished events wait for the next start');
         return;
       }
       this.busyPasses = pass.busy ? this.busyPasses + 1 : 0;
+      sweeping = pass.published === 0 && !pass.busy;
       // Something went out: there may be more (a full batch, or rows committed meanwhile).
       if (pass.published > 0) continue;
       await this.idle(
@@ -150,8 +162,12 @@ export class OutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
     await delay(ms, this.idleWaker.signal);
   }
 
-  private relayBatch(): Promise<PassResult> {
-    return this.unitOfWork.kind === 'postgres' ? this.relayBatchHoldingLock() : this.relayBatchEmbedded();
+  private async relayBatch(sweeping: boolean): Promise<PassResult> {
+    if (this.unitOfWork.kind !== 'postgres') return this.relayBatchEmbedded();
+    // A sweep that finds nothing due takes no lock: an idle instance's sweeps never hold up the relay of
+    // an instance that just committed (which would otherwise back off for 10 ms or more).
+    if (sweeping && !(await this.unitOfWork.read((manager) => this.messages.anyDue(manager, new Date())))) return IDLE;
+    return this.relayBatchHoldingLock();
   }
 
   private relayBatchHoldingLock(): Promise<PassResult> {

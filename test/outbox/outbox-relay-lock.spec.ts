@@ -124,8 +124,65 @@ describeWith(['postgres'], 'OutboxMessageRepository.claimDue (PostgreSQL)', () =
     expect(claimed).toEqual(found);
   });
 
+  it('anyDue: true for a due row only — not for published rows nor for rows waiting for a retry', async () => {
+    const anyDue = () => app.unitOfWork.read((manager) => repository().anyDue(manager, new Date()));
+    expect(await anyDue()).toBe(false);
+    await recordEvents(2);
+    expect(await anyDue()).toBe(true);
+    const [first, second] = await app.unitOfWork.read((manager) => manager.find(OutboxMessage, { order: { seq: 'ASC' } }));
+    await app.unitOfWork.run(async (tx) => {
+      await tx.update(OutboxMessage, { seq: first.seq }, { publishedAt: new Date() });
+      await tx.update(OutboxMessage, { seq: second.seq }, { nextAttemptAt: new Date(Date.now() + 60 * 60 * 1000) });
+    });
+    expect(await anyDue()).toBe(false);
+  });
+
   it('answers an empty claim, not "taken elsewhere", when the lock is free and nothing is due', async () => {
     const claimed = await claimInTransaction(async (result) => result);
     expect(claimed).toEqual([]);
   });
 });
+
+/**
+ * A relay that sweeps with nothing due leaves the lock alone, so it never
+ * holds up another instance's relay, which would back off for 10 ms or more
+ * with a freshly committed event in hand.
+ */
+describeWith(['postgres'], 'OutboxRelay sweeping an empty outbox (PostgreSQL)', () => {
+  let database: DatabaseUnderTest;
+  let broker: InMemoryBroker;
+  let app: OutboxApp;
+  let otherSession: Client;
+
+  beforeAll(async () => {
+    database = await createDatabaseUnderTest('postgres');
+    broker = new InMemoryBroker();
+    app = await OutboxApp.start({ database, namespace: `relay-sweep-${randomBytes(3).toString('hex')}`, broker, outbox: { sweepIntervalMs: 5 } });
+    otherSession = new Client({ connectionString: database.env.APPSERVER_DATABASE_URL });
+    await otherSession.connect();
+  });
+
+  afterAll(async () => {
+    await otherSession?.end();
+    await app?.close();
+    broker?.dispose();
+    await database?.dispose();
+  });
+
+  it('never takes the relay lock while nothing is due, over some 100 of its sweeps', async () => {
+    const passesBefore = app.relay.passes;
+    let refused = 0;
+    let attempts = 0;
+    // Another relay asks for the lock back to back while this one sweeps every 5 ms.
+    while (app.relay.passes - passesBefore < 100) {
+      await otherSession.query('BEGIN');
+      const { rows } = await otherSession.query('SELECT pg_try_advisory_xact_lock($1) AS taken', [RELAY_LOCK_KEY]);
+      await otherSession.query('ROLLBACK');
+      attempts++;
+      if (!rows[0].taken) refused++;
+    }
+    expect(attempts).toBeGreaterThan(0);
+    expect(refused).toBe(0);
+  });
+});
+
