@@ -232,6 +232,7 @@ async function measurePropagation(a: Target, b: Target): Promise<Propagation> {
   }
 
   const before = await settingsStats(b.server);
+  const writerBefore = await settingsStats(a.server);
   process.stdout.write(`(a) propagation: ${UPDATES} updates through A, B polled until it serves each …\n`);
   for (let i = 0; i < UPDATES; i++) {
     const answered = await update();
@@ -246,6 +247,11 @@ async function measurePropagation(a: Target, b: Target): Promise<Propagation> {
     }
   }
   const after = await settingsStats(b.server);
+  const writerAfter = await settingsStats(a.server);
+  process.stdout.write(
+    `    A: ${writerAfter.l2WritesThrough - writerBefore.l2WritesThrough} updates written through to Redis, ` +
+      `${writerAfter.l2WritesThroughRefused - writerBefore.l2WritesThroughRefused} refused (the key had changed since the ticket)\n`,
+  );
   process.stdout.write(
     `    B: ${after.l1Hits - before.l1Hits} L1 hits, ${after.l2Hits - before.l2Hits} L2 hits, ${after.loads - before.loads} loads over ${polls} polls ` +
       `(${polls - UPDATES} of them still saw the old value)\n`,

@@ -11,6 +11,13 @@ export interface CacheNamespaceStats {
   loads: number;
   /** Loader calls that rejected; their error went to every waiter and nothing was cached. */
   loadErrors: number;
+  /** Committed changes stored in Redis by their writer (write-through), for other instances to read. */
+  l2WritesThrough: number;
+  /**
+   * Write-throughs that found the key changed in Redis since their ticket (a concurrent change, a
+   * load, or the change's own event got there first) and invalidated it instead: the next read loads.
+   */
+  l2WritesThroughRefused: number;
   /** Redis operations that failed or were skipped because Redis was unreachable; callers saw no error. */
   redisErrors: number;
   /** Entries currently held in L1. */
@@ -18,5 +25,16 @@ export interface CacheNamespaceStats {
 }
 
 export function emptyStats(): CacheNamespaceStats {
-  return { l1Hits: 0, l1Misses: 0, l2Hits: 0, l2Misses: 0, loads: 0, loadErrors: 0, redisErrors: 0, l1Entries: 0 };
+  return {
+    l1Hits: 0,
+    l1Misses: 0,
+    l2Hits: 0,
+    l2Misses: 0,
+    loads: 0,
+    loadErrors: 0,
+    l2WritesThrough: 0,
+    l2WritesThroughRefused: 0,
+    redisErrors: 0,
+    l1Entries: 0,
+  };
 }

@@ -40,10 +40,11 @@ export abstract class L2Store<V> {
 
   /**
    * Stores `value`, the result of a committed change, if nothing about `key`
-   * changed since `ticket` (taken before the commit); otherwise invalidates
-   * `key`. False when Redis failed (it is made good later, as for `invalidate`).
+   * changed since `ticket` (taken before the commit): 'stored'; otherwise
+   * invalidates `key`: 'invalidated'. 'failed' when Redis failed (it is made
+   * good later, as for `invalidate`).
    */
-  abstract replaceIfCurrent(key: string, value: V | null, ticket: L2Ticket, ttlMs: number): Promise<boolean>;
+  abstract replaceIfCurrent(key: string, value: V | null, ticket: L2Ticket, ttlMs: number): Promise<'stored' | 'invalidated' | 'failed'>;
 
   /** Makes the entry under `key` unreadable on every instance; false when Redis failed (it is made good later). */
   abstract invalidate(key: string): Promise<boolean>;

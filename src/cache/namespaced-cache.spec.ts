@@ -285,7 +285,7 @@ class UnreachableL2 extends L2Store<Setting> {
     return undefined;
   }
   async replaceIfCurrent() {
-    return false;
+    return 'failed' as const;
   }
   async invalidate() {
     return false;

@@ -152,8 +152,14 @@ export class NamespacedCache<V extends CacheValue> {
     if (cached === undefined || !upToDate(cached)) this.l1.set(key, stored, this.ttlFor(stored, this.options.l1TtlMs, {}));
     if (!this.l2) return;
     const ttlMs = this.ttlFor(stored, this.options.l2TtlMs, {});
-    const done = ticket.l2 ? await this.l2.replaceIfCurrent(key, stored, ticket.l2, ttlMs) : await this.l2.invalidate(key);
-    if (!done) this.counters.redisErrors++;
+    if (!ticket.l2) {
+      if (!(await this.l2.invalidate(key))) this.counters.redisErrors++;
+      return;
+    }
+    const outcome = await this.l2.replaceIfCurrent(key, stored, ticket.l2, ttlMs);
+    if (outcome === 'stored') this.counters.l2WritesThrough++;
+    else if (outcome === 'invalidated') this.counters.l2WritesThroughRefused++;
+    else this.counters.redisErrors++;
   }
 
   /**

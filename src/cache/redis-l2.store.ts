@@ -81,14 +81,18 @@ export class RedisL2Store<V> extends L2Store<V> {
    * One round trip (see REPLACE_IF_CURRENT). Like `replace` it renews the
    * key's generation either way, so it counts as an invalidation.
    */
-  async replaceIfCurrent(key: string, value: V | null, ticket: L2Ticket, ttlMs: number): Promise<boolean> {
+  async replaceIfCurrent(key: string, value: V | null, ticket: L2Ticket, ttlMs: number): Promise<'stored' | 'invalidated' | 'failed'> {
     const ttl = Math.min(ttlMs, this.ttlMs);
     // As in `write`: a ticket older than the TTL may predate generations that have since expired.
-    if (ttl <= 0 || this.clock() - ticket.readAt > this.ttlMs) return this.invalidate(key);
+    if (ttl <= 0 || this.clock() - ticket.readAt > this.ttlMs) return (await this.invalidate(key)) ? 'invalidated' : 'failed';
     const keys = [this.layout.entry(this.namespace, key), ...this.layout.generationsOf(this.namespace, key)];
     const expected = ticket.generations.map((generation) => generation ?? '');
     const args = [ticket.entryDigest, ...expected, this.connection.newGeneration(), this.generationTtlMs, JSON.stringify(value), ttl];
-    return this.connection.invalidate(this.namespace, (client) => runScript(client, REPLACE_IF_CURRENT, keys, args));
+    let stored = false;
+    const done = await this.connection.invalidate(this.namespace, async (client) => {
+      stored = (await runScript(client, REPLACE_IF_CURRENT, keys, args)) === 1;
+    });
+    return !done ? 'failed' : stored ? 'stored' : 'invalidated';
   }
 
   /** One round trip: a new generation for the key, and the entry deleted to free its memory at once. */

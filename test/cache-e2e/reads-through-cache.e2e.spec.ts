@@ -98,6 +98,8 @@ describeWith(['postgres', 'redis', 'rabbitmq'], 'Reads through the cache in one 
       l2Misses: expect.any(Number),
       loads: expect.any(Number),
       loadErrors: expect.any(Number),
+      l2WritesThrough: expect.any(Number),
+      l2WritesThroughRefused: expect.any(Number),
       redisErrors: expect.any(Number),
       l1Entries: expect.any(Number),
     });

@@ -132,6 +132,7 @@ describeWith(['postgres', 'redis', 'rabbitmq'], 'The cache across two server pro
     // ahead of it: were it to overtake A's write anyway, B would load, correctly, and this would fail.)
     const [aAfter, bAfter] = [await statsOf(a, 'settings')(), await statsOf(b, 'settings')()];
     expect(aAfter.loads).toBe(aBefore.loads);
+    expect(aAfter.l2WritesThrough).toBe(aBefore.l2WritesThrough + 1);
     expect(bAfter.loads).toBe(bBefore.loads);
     expect(bAfter.l2Hits).toBe(bBefore.l2Hits + 1);
   });

@@ -55,7 +55,7 @@ describeWith(['redis'], 'Write-through against the real Redis', () => {
     expect(await settingsOf(a).getOrLoad(KEY, database.load)).toEqual(settings(2));
     expect(database.calls).toBe(1);
     expect(b.metrics().namespaces.settings).toMatchObject({ l2Hits: 1, loads: 1, redisErrors: 0 });
-    expect(a.metrics().namespaces.settings).toMatchObject({ l1Hits: 1, loads: 0, redisErrors: 0 });
+    expect(a.metrics().namespaces.settings).toMatchObject({ l1Hits: 1, loads: 0, l2WritesThrough: 1, l2WritesThroughRefused: 0, redisErrors: 0 });
   });
 
   it('an event that overtakes the writer drops the old entry, and the writer then invalidates rather than writes', async () => {
@@ -71,6 +71,7 @@ describeWith(['redis'], 'Write-through against the real Redis', () => {
     await settingsOf(a).writeThrough(KEY, settings(2), ticket, atLeast(2));
     // The generation changed after A's ticket: A does not know what else happened since, and invalidates.
     expect(await harness.keys()).not.toContain(ENTRY);
+    expect(a.metrics().namespaces.settings).toMatchObject({ l2WritesThrough: 0, l2WritesThroughRefused: 1, redisErrors: 0 });
 
     expect(await settingsOf(b).getOrLoad(KEY, database.load)).toEqual(settings(2));
     // A's own L1 serves its write (read-your-writes) without a load.
