@@ -31,9 +31,7 @@ export class RedisL2Store<V> extends L2Store<V> {
   /** One round trip: the entry and every generation it depends on, in one MGET. */
   async read(key: string): Promise<L2Lookup<V>> {
     const readAt = this.clock();
-    const found = await this.connection.run(this.namespace, (client) =>
-      client.mget(this.layout.entry(this.namespace, key), ...this.layout.generationsOf(this.namespace, key)),
-    );
+    const found = await this.entryAndGenerations(key);
     if (found === L2_UNAVAILABLE) return UNAVAILABLE;
     const [raw, ...generations] = found;
     const entry = raw === null ? undefined : parseEntry<V>(raw);
@@ -47,8 +45,8 @@ export class RedisL2Store<V> extends L2Store<V> {
     // A load that took longer than the TTL could outlive the generations it saw (see L2KeyLayout); it is not worth keeping.
     if (ttl <= 0 || this.clock() - stamp.readAt > this.ttlMs) return true;
     const stored = JSON.stringify({ g: stamp.generations, v: value } satisfies StoredEntry<V>);
-    const keys = [this.layout.entry(this.namespace, key), ...this.layout.generationsOf(this.namespace, key)];
-    const expected = stamp.generations.map((generation) => generation ?? '');
+    const keys = this.entryAndGenerationKeys(key);
+    const expected = expectedGenerations(stamp);
     const written = await this.connection.run(this.namespace, (client) => runScript(client, WRITE_IF_CURRENT, keys, [stored, ttl, ...expected]));
     return written !== L2_UNAVAILABLE;
   }
@@ -61,7 +59,7 @@ export class RedisL2Store<V> extends L2Store<V> {
   async replace(key: string, value: V | null, ttlMs: number): Promise<boolean> {
     const ttl = Math.min(ttlMs, this.ttlMs);
     if (ttl <= 0) return this.invalidate(key);
-    const keys = [this.layout.entry(this.namespace, key), ...this.layout.generationsOf(this.namespace, key)];
+    const keys = this.entryAndGenerationKeys(key);
     const args = [this.connection.newGeneration(), this.generationTtlMs, JSON.stringify(value), ttl];
     return this.connection.invalidate(this.namespace, (client) => runScript(client, REPLACE, keys, args));
   }
@@ -69,9 +67,7 @@ export class RedisL2Store<V> extends L2Store<V> {
   /** One round trip, the MGET of `read`: the key's generations and a digest of its entry. */
   async ticket(key: string): Promise<L2Ticket | undefined> {
     const readAt = this.clock();
-    const found = await this.connection.run(this.namespace, (client) =>
-      client.mget(this.layout.entry(this.namespace, key), ...this.layout.generationsOf(this.namespace, key)),
-    );
+    const found = await this.entryAndGenerations(key);
     if (found === L2_UNAVAILABLE) return undefined;
     const [entry, ...generations] = found;
     return { generations, readAt, entryDigest: entry === null ? '' : createHash('sha1').update(entry).digest('hex') };
@@ -85,8 +81,8 @@ export class RedisL2Store<V> extends L2Store<V> {
     const ttl = Math.min(ttlMs, this.ttlMs);
     // As in `write`: a ticket older than the TTL may predate generations that have since expired.
     if (ttl <= 0 || this.clock() - ticket.readAt > this.ttlMs) return (await this.invalidate(key)) ? 'invalidated' : 'failed';
-    const keys = [this.layout.entry(this.namespace, key), ...this.layout.generationsOf(this.namespace, key)];
-    const expected = ticket.generations.map((generation) => generation ?? '');
+    const keys = this.entryAndGenerationKeys(key);
+    const expected = expectedGenerations(ticket);
     const args = [ticket.entryDigest, ...expected, this.connection.newGeneration(), this.generationTtlMs, JSON.stringify(value), ttl];
     let stored = false;
     const done = await this.connection.invalidate(this.namespace, async (client) => {
@@ -118,6 +114,16 @@ export class RedisL2Store<V> extends L2Store<V> {
     );
   }
 
+  /** The entry's key, then the generation keys it is stamped with: what reads fetch and scripts check. */
+  private entryAndGenerationKeys(key: string): string[] {
+    return [this.layout.entry(this.namespace, key), ...this.layout.generationsOf(this.namespace, key)];
+  }
+
+  /** One MGET: the raw entry (null: none), then each generation (null: never bumped). */
+  private entryAndGenerations(key: string): Promise<(string | null)[] | typeof L2_UNAVAILABLE> {
+    return this.connection.run(this.namespace, (client) => client.mget(...this.entryAndGenerationKeys(key)));
+  }
+
   private get generationTtlMs(): number {
     return generationTtlFor(this.ttlMs);
   }
@@ -126,6 +132,11 @@ export class RedisL2Store<V> extends L2Store<V> {
 /** Twice the entries' TTL: see L2KeyLayout for why an entry must expire before any generation it saw. */
 export function generationTtlFor(l2TtlMs: number): number {
   return Math.max(1, 2 * l2TtlMs);
+}
+
+/** A stamp's generations as the scripts take them: '' for "never bumped". */
+function expectedGenerations(stamp: L2Stamp): string[] {
+  return stamp.generations.map((generation) => generation ?? '');
 }
 
 function parseEntry<V>(raw: string): StoredEntry<V> | undefined {

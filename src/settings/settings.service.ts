@@ -125,8 +125,8 @@ export class SettingsService {
     if ('settings' in outcome) {
       // Committed: store the new settings before answering, so this client's next read sees its write.
       if (outcome.changed) {
-        const { settings, ticket: taken } = outcome;
-        await this.cache.writeThrough(key, toSettingsSnapshot(settings), taken, atLeastVersion(settings.version));
+        const { settings, ticket } = outcome;
+        await this.cache.writeThrough(key, toSettingsSnapshot(settings), ticket, atLeastVersion(settings.version));
       }
       return outcome.settings;
     }

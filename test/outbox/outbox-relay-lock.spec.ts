@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { EntityManager } from 'typeorm';
 import { InMemoryBroker } from '../../src/event-bus/transports/in-memory-broker';
 import { OutboxMessage } from '../../src/outbox/outbox-message.entity';
+import { OutboxModuleOptions } from '../../src/outbox/outbox-module.options';
 import { OutboxMessageRepository, RELAY_LOCK_KEY, RELAY_LOCK_TAKEN_ELSEWHERE } from '../../src/outbox/outbox-message.repository';
 import { payloads } from '../event-bus/support/payloads';
 import { createDatabaseUnderTest, DatabaseUnderTest } from '../support/database';
@@ -17,55 +18,37 @@ import { OutboxApp } from './support/outbox-app';
  * off here: the test plays both relays, with a second PostgreSQL session.
  */
 describeWith(['postgres'], 'OutboxMessageRepository.claimDue (PostgreSQL)', () => {
-  let database: DatabaseUnderTest;
-  let broker: InMemoryBroker;
-  let app: OutboxApp;
-  let otherSession: Client;
+  const the = outboxAndOtherSession('relay-lock', { relayEnabled: false });
 
-  beforeAll(async () => {
-    database = await createDatabaseUnderTest('postgres');
-    broker = new InMemoryBroker();
-    app = await OutboxApp.start({ database, namespace: `relay-lock-${randomBytes(3).toString('hex')}`, broker, outbox: { relayEnabled: false } });
-    otherSession = new Client({ connectionString: database.env.APPSERVER_DATABASE_URL });
-    await otherSession.connect();
-  });
+  beforeEach(() => the.app.unitOfWork.run((tx) => tx.clear(OutboxMessage)));
 
-  afterAll(async () => {
-    await otherSession?.end();
-    await app?.close();
-    broker?.dispose();
-    await database?.dispose();
-  });
-
-  beforeEach(() => app.unitOfWork.run((tx) => tx.clear(OutboxMessage)));
-
-  const repository = () => app.app.get(OutboxMessageRepository);
+  const repository = () => the.app.app.get(OutboxMessageRepository);
   const recordEvents = async (count: number) => {
     for (let i = 0; i < count; i++) {
-      await app.unitOfWork.run((tx) => app.outbox.record(tx, 'app.registered', { ...payloads.appRegistered(`lock-${i}`), appId: randomUUID() }));
+      await the.app.unitOfWork.run((tx) => the.app.outbox.record(tx, 'app.registered', { ...payloads.appRegistered(`lock-${i}`), appId: randomUUID() }));
     }
   };
   const claimInTransaction = <R>(then: (claimed: Awaited<ReturnType<OutboxMessageRepository['claimDue']>>, tx: EntityManager) => Promise<R>) =>
-    app.unitOfWork.run(async (tx) => then(await repository().claimDue(tx, new Date(), 100), tx));
+    the.app.unitOfWork.run(async (tx) => then(await repository().claimDue(tx, new Date(), 100), tx));
   /** Rows another session can lock right now without waiting. */
   const lockableElsewhere = async () => {
-    await otherSession.query('BEGIN');
+    await the.otherSession.query('BEGIN');
     try {
-      const { rows } = await otherSession.query('SELECT seq FROM outbox_messages FOR UPDATE SKIP LOCKED');
+      const { rows } = await the.otherSession.query('SELECT seq FROM outbox_messages FOR UPDATE SKIP LOCKED');
       return rows.length;
     } finally {
-      await otherSession.query('ROLLBACK');
+      await the.otherSession.query('ROLLBACK');
     }
   };
 
   /** Whether another session could take the relay lock right now (it lets go of it at once). */
   const relayLockFreeElsewhere = async () => {
-    await otherSession.query('BEGIN');
+    await the.otherSession.query('BEGIN');
     try {
-      const { rows } = await otherSession.query('SELECT pg_try_advisory_xact_lock($1) AS taken', [RELAY_LOCK_KEY]);
+      const { rows } = await the.otherSession.query('SELECT pg_try_advisory_xact_lock($1) AS taken', [RELAY_LOCK_KEY]);
       return rows[0].taken as boolean;
     } finally {
-      await otherSession.query('ROLLBACK');
+      await the.otherSession.query('ROLLBACK');
     }
   };
 
@@ -85,19 +68,19 @@ describeWith(['postgres'], 'OutboxMessageRepository.claimDue (PostgreSQL)', () =
 
   it('answers "taken elsewhere" while another relay holds the lock, and locks none of the rows meanwhile', async () => {
     await recordEvents(2);
-    await otherSession.query('BEGIN');
+    await the.otherSession.query('BEGIN');
     try {
-      const { rows } = await otherSession.query('SELECT pg_try_advisory_xact_lock($1) AS taken', [RELAY_LOCK_KEY]);
+      const { rows } = await the.otherSession.query('SELECT pg_try_advisory_xact_lock($1) AS taken', [RELAY_LOCK_KEY]);
       expect(rows[0].taken).toBe(true);
       const locked = await claimInTransaction(async (claimed) => {
         expect(claimed).toBe(RELAY_LOCK_TAKEN_ELSEWHERE);
         // Still inside the claiming transaction: the lock holder's own claim must find every row.
-        const { rows: lockable } = await otherSession.query('SELECT seq FROM outbox_messages FOR UPDATE SKIP LOCKED');
+        const { rows: lockable } = await the.otherSession.query('SELECT seq FROM outbox_messages FOR UPDATE SKIP LOCKED');
         return lockable.length;
       });
       expect(locked).toBe(2);
     } finally {
-      await otherSession.query('ROLLBACK');
+      await the.otherSession.query('ROLLBACK');
     }
     const after = await claimInTransaction(async (claimed) => claimed);
     expect(after).not.toBe(RELAY_LOCK_TAKEN_ELSEWHERE);
@@ -107,17 +90,17 @@ describeWith(['postgres'], 'OutboxMessageRepository.claimDue (PostgreSQL)', () =
   it('claims exactly the rows findDue selects, field for field: none published, none waiting for a retry, none behind a waiting one', async () => {
     const [waitingApp, publishedApp, freeApp] = [randomUUID(), randomUUID(), randomUUID()];
     for (const appId of [waitingApp, waitingApp, publishedApp, publishedApp, freeApp]) {
-      await app.unitOfWork.run((tx) => app.outbox.record(tx, 'app.registered', { ...payloads.appRegistered(`claim-${appId}`), appId }));
+      await the.app.unitOfWork.run((tx) => the.app.outbox.record(tx, 'app.registered', { ...payloads.appRegistered(`claim-${appId}`), appId }));
     }
-    const rows = await app.unitOfWork.read((manager) => manager.find(OutboxMessage, { order: { seq: 'ASC' } }));
+    const rows = await the.app.unitOfWork.read((manager) => manager.find(OutboxMessage, { order: { seq: 'ASC' } }));
     const hour = 60 * 60 * 1000;
-    await app.unitOfWork.run(async (tx) => {
+    await the.app.unitOfWork.run(async (tx) => {
       await tx.update(OutboxMessage, { seq: rows[0].seq }, { attempts: 1, lastError: 'broker said no', nextAttemptAt: new Date(Date.now() + hour) });
       await tx.update(OutboxMessage, { seq: rows[2].seq }, { publishedAt: new Date() });
     });
 
     const now = new Date();
-    const found = await app.unitOfWork.read((manager) => repository().findDue(manager, now, 100));
+    const found = await the.app.unitOfWork.read((manager) => repository().findDue(manager, now, 100));
     const claimed = await claimInTransaction(async (result) => result);
     // The waiting app's second row stays behind its first; the published row is done; the rest are due.
     expect(found.map((message) => message.seq)).toEqual([rows[3].seq, rows[4].seq]);
@@ -125,12 +108,12 @@ describeWith(['postgres'], 'OutboxMessageRepository.claimDue (PostgreSQL)', () =
   });
 
   it('anyDue: true for a due row only — not for published rows nor for rows waiting for a retry', async () => {
-    const anyDue = () => app.unitOfWork.read((manager) => repository().anyDue(manager, new Date()));
+    const anyDue = () => the.app.unitOfWork.read((manager) => repository().anyDue(manager, new Date()));
     expect(await anyDue()).toBe(false);
     await recordEvents(2);
     expect(await anyDue()).toBe(true);
-    const [first, second] = await app.unitOfWork.read((manager) => manager.find(OutboxMessage, { order: { seq: 'ASC' } }));
-    await app.unitOfWork.run(async (tx) => {
+    const [first, second] = await the.app.unitOfWork.read((manager) => manager.find(OutboxMessage, { order: { seq: 'ASC' } }));
+    await the.app.unitOfWork.run(async (tx) => {
       await tx.update(OutboxMessage, { seq: first.seq }, { publishedAt: new Date() });
       await tx.update(OutboxMessage, { seq: second.seq }, { nextAttemptAt: new Date(Date.now() + 60 * 60 * 1000) });
     });
@@ -149,35 +132,17 @@ describeWith(['postgres'], 'OutboxMessageRepository.claimDue (PostgreSQL)', () =
  * with a freshly committed event in hand.
  */
 describeWith(['postgres'], 'OutboxRelay sweeping an empty outbox (PostgreSQL)', () => {
-  let database: DatabaseUnderTest;
-  let broker: InMemoryBroker;
-  let app: OutboxApp;
-  let otherSession: Client;
-
-  beforeAll(async () => {
-    database = await createDatabaseUnderTest('postgres');
-    broker = new InMemoryBroker();
-    app = await OutboxApp.start({ database, namespace: `relay-sweep-${randomBytes(3).toString('hex')}`, broker, outbox: { sweepIntervalMs: 5 } });
-    otherSession = new Client({ connectionString: database.env.APPSERVER_DATABASE_URL });
-    await otherSession.connect();
-  });
-
-  afterAll(async () => {
-    await otherSession?.end();
-    await app?.close();
-    broker?.dispose();
-    await database?.dispose();
-  });
+  const the = outboxAndOtherSession('relay-sweep', { sweepIntervalMs: 5 });
 
   it('never takes the relay lock while nothing is due, over some 100 of its sweeps', async () => {
-    const passesBefore = app.relay.passes;
+    const passesBefore = the.app.relay.passes;
     let refused = 0;
     let attempts = 0;
     // Another relay asks for the lock back to back while this one sweeps every 5 ms.
-    while (app.relay.passes - passesBefore < 100) {
-      await otherSession.query('BEGIN');
-      const { rows } = await otherSession.query('SELECT pg_try_advisory_xact_lock($1) AS taken', [RELAY_LOCK_KEY]);
-      await otherSession.query('ROLLBACK');
+    while (the.app.relay.passes - passesBefore < 100) {
+      await the.otherSession.query('BEGIN');
+      const { rows } = await the.otherSession.query('SELECT pg_try_advisory_xact_lock($1) AS taken', [RELAY_LOCK_KEY]);
+      await the.otherSession.query('ROLLBACK');
       attempts++;
       if (!rows[0].taken) refused++;
     }
@@ -186,3 +151,28 @@ describeWith(['postgres'], 'OutboxRelay sweeping an empty outbox (PostgreSQL)', 
   });
 });
 
+/**
+ * An OutboxApp on a PostgreSQL database of its own, started before the suite
+ * and closed after it, and a second PostgreSQL session that plays another
+ * instance's relay.
+ */
+function outboxAndOtherSession(namespace: string, outbox: OutboxModuleOptions) {
+  const the = {} as { database: DatabaseUnderTest; broker: InMemoryBroker; app: OutboxApp; otherSession: Client };
+
+  beforeAll(async () => {
+    the.database = await createDatabaseUnderTest('postgres');
+    the.broker = new InMemoryBroker();
+    the.app = await OutboxApp.start({ database: the.database, namespace: `${namespace}-${randomBytes(3).toString('hex')}`, broker: the.broker, outbox });
+    the.otherSession = new Client({ connectionString: the.database.env.APPSERVER_DATABASE_URL });
+    await the.otherSession.connect();
+  });
+
+  afterAll(async () => {
+    await the.otherSession?.end();
+    await the.app?.close();
+    the.broker?.dispose();
+    await the.database?.dispose();
+  });
+
+  return the;
+}
