@@ -1,4 +1,4 @@
-import { ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, PipeTransform, ValidationError, ValidationPipe, ValidationPipeOptions } from '@nestjs/common';
 import type { ValidatorOptions } from 'class-validator';
 import { BadUserInputError, FieldProblem } from '../common/app-errors';
 import { compilePayloadCheck, PayloadCheck } from '../event-bus/payload-check';
@@ -23,40 +23,63 @@ function problems(errors: ValidationError[], parent = ''): FieldProblem[] {
  * class it cannot compile, a nested instance — goes through class-validator,
  * which gives the verdict and the messages.
  */
-class CompiledValidationPipe extends ValidationPipe {
+class CompiledValidationPipe implements PipeTransform {
   /** Per argument class; undefined: not compilable, always class-validator. A fixed set: the API's DTO classes. */
   private readonly checks = new Map<Function, PayloadCheck | undefined>();
+  private readonly classValidatorPipe: ClassValidatorPipe;
+
+  constructor(options: ValidationPipeOptions) {
+    this.classValidatorPipe = new ClassValidatorPipe(options, (argumentClass) => this.checkOf(argumentClass));
+  }
 
   /**
    * Arguments that are a flat object of primitives (most of them: an app name,
    * an id) skip class-transformer too: for such a value and a class the check
    * compiles (no @Transform, @Expose, @Exclude, @Type), `plainToInstance` is
    * the class's constructor plus the keys copied over — GraphQL has already
-   * coerced each value to its field's type. Anything else, and anything the
-   * check does not vouch for, takes the whole pipe.
+   * coerced each value to its field's type. Such a value, once the check
+   * vouches for it, is returned as it is rather than in a promise, so the
+   * resolver runs without awaiting its arguments (see EagerContextCreator).
+   * Anything else, and anything the check does not vouch for, takes the
+   * whole ValidationPipe.
    */
-  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
     const { metatype } = metadata;
-    if (metatype && this.toValidate(metadata) && isFlatObjectOfPrimitives(value)) {
+    if (metatype && this.classValidatorPipe.validates(metadata) && isFlatObjectOfPrimitives(value)) {
       const check = this.checkOf(metatype);
       if (check) {
         const instance = new metatype() as Record<string, unknown>;
         for (const key of Object.keys(value)) instance[key] = value[key];
-        if (check(instance)) return Promise.resolve(instance);
+        if (check(instance)) return instance;
       }
     }
-    return super.transform(value, metadata);
+    return this.classValidatorPipe.transform(value, metadata);
+  }
+
+  private checkOf(argumentClass: Function): PayloadCheck | undefined {
+    if (!this.checks.has(argumentClass)) this.checks.set(argumentClass, compilePayloadCheck(argumentClass as new () => object));
+    return this.checks.get(argumentClass);
+  }
+}
+
+/** Nest's ValidationPipe, whose `validate` asks the compiled check first (for values that took class-transformer). */
+class ClassValidatorPipe extends ValidationPipe {
+  constructor(
+    options: ValidationPipeOptions,
+    private readonly checkOf: (argumentClass: Function) => PayloadCheck | undefined,
+  ) {
+    super(options);
+  }
+
+  /** Whether the pipe validates an argument of this kind (not a primitive, not a custom decorator's value). */
+  validates(metadata: ArgumentMetadata): boolean {
+    return this.toValidate(metadata);
   }
 
   protected override validate(object: object, validatorOptions?: ValidatorOptions): Promise<ValidationError[]> | ValidationError[] {
     const argumentClass: unknown = object.constructor;
     if (typeof argumentClass === 'function' && this.checkOf(argumentClass)?.(object)) return [];
     return super.validate(object, validatorOptions);
-  }
-
-  private checkOf(argumentClass: Function): PayloadCheck | undefined {
-    if (!this.checks.has(argumentClass)) this.checks.set(argumentClass, compilePayloadCheck(argumentClass as new () => object));
-    return this.checks.get(argumentClass);
   }
 }
 
@@ -73,7 +96,7 @@ function isFlatObjectOfPrimitives(value: unknown): value is Record<string, unkno
 }
 
 /** Validates resolver arguments (class-validator DTOs) and reports every field and why as BAD_USER_INPUT. */
-export function createValidationPipe(): ValidationPipe {
+export function createValidationPipe(): PipeTransform {
   return new CompiledValidationPipe({
     transform: true,
     whitelist: true,
