@@ -15,6 +15,7 @@ import { CorrelationHook } from './correlation.hook';
 import { GRAPHQL_PATH } from './graphql-path';
 import { HostHeaderHook } from './host-header.hook';
 import { depthLimit } from './depth-limit.rule';
+import { EagerContextCreatorModule } from './eager-context-creator.module';
 import { formatGraphQLError } from './format-error';
 import { GraphqlContext } from './graphql-context';
 import { SharedSubscriptionExecution } from './shared-subscription-execution';
@@ -46,7 +47,8 @@ export const MAX_QUERY_DEPTH = 10;
   imports: [
     NestGraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
-      imports: [WebSocketConnectionsModule],
+      // EagerContextCreatorModule first: the resolver explorer takes the first ExternalContextCreator it finds.
+      imports: [EagerContextCreatorModule, WebSocketConnectionsModule],
       inject: [SessionAuthenticator, WebSocketConnections],
       useFactory: (authenticator: SessionAuthenticator, connections: WebSocketConnections) => ({
         autoSchemaFile: join(process.cwd(), 'schema.gql'),
