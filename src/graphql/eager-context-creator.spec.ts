@@ -114,6 +114,16 @@ class RewordingFilter implements ExceptionFilter {
   }
 }
 
+/** A parameter's pipe that fails later, and a decorator that fails at once: the decorator's error is the answer. */
+class RejectingPipe implements PipeTransform {
+  transform(value: unknown): Promise<unknown> {
+    return new Promise((_resolve, reject) => setImmediate(() => reject(new GraphQLError(`the pipe rejected ${String(value)}`))));
+  }
+}
+const Throwing = createParamDecorator(() => {
+  throw new GraphQLError('the decorator threw');
+});
+
 const TraceLength = createParamDecorator((_data: unknown, context: ExecutionContext) => GqlExecutionContext.create(context).getContext<TestContext>().trace.length);
 
 @ObjectType()
@@ -188,6 +198,11 @@ class ItemsResolver {
   @Query(() => Int)
   traced(@TraceLength() length: number): number {
     return length;
+  }
+
+  @Query(() => String)
+  mixed(@Throwing() thrown: string, @Args('text', RejectingPipe) text: string): string {
+    return `${thrown} ${text}`;
   }
 
   @Query(() => Item)
@@ -323,6 +338,20 @@ describe.each([
 
   it('gives custom parameter decorators their value, computed after the guards', async () => {
     expect((await run('{ traced }')).data).toEqual({ traced: 1 });
+  });
+
+  it('answers with the first parameter’s error and leaves no other one unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      expect((await run('{ mixed(text: "x") }')).errors).toEqual(['the decorator threw']);
+      // The pipe rejects on a later turn of the event loop; an unhandled rejection is reported after it.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
   });
 
   it('resolves fields of the returned object, and request-scoped resolvers', async () => {

@@ -170,7 +170,14 @@ export class EagerContextCreator {
       const values: unknown[] = new Array(argsLength).fill(undefined);
       let pending: Promise<void>[] | undefined;
       for (const param of params) {
-        const value = transform(param.extractValue(...args), param, 0);
+        let value: unknown;
+        try {
+          value = transform(param.extractValue(...args), param, 0);
+        } catch (error) {
+          // This error is the answer; the parameters still pending must not fail unhandled (the process would exit).
+          if (pending) void Promise.allSettled(pending);
+          throw error;
+        }
         if (isThenable(value)) (pending ??= []).push(Promise.resolve(value).then((settled) => void (values[param.index] = settled)));
         else values[param.index] = value;
       }

@@ -47,7 +47,7 @@ export const MAX_QUERY_DEPTH = 10;
   imports: [
     NestGraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
-      // EagerContextCreatorModule first: the resolver explorer takes the first ExternalContextCreator it finds.
+      // EagerContextCreatorModule: found here before the global ExternalContextCreator (see the module).
       imports: [EagerContextCreatorModule, WebSocketConnectionsModule],
       inject: [SessionAuthenticator, WebSocketConnections],
       useFactory: (authenticator: SessionAuthenticator, connections: WebSocketConnections) => ({

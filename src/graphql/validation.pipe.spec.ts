@@ -47,6 +47,13 @@ describe('createValidationPipe', () => {
     expect(args).toEqual({ appName: 'de.easy-m.todos' });
   });
 
+  it('hands on at once, as they are, the arguments it does not validate: primitives and custom decorators’ values', () => {
+    const principal = { kind: 'user' };
+    expect(pipe.transform('de.easy-m.todos', { type: 'body', metatype: String, data: 'appName' })).toBe('de.easy-m.todos');
+    expect(pipe.transform(principal, { type: 'custom', metatype: Object })).toBe(principal);
+    expect(pipe.transform(undefined, { type: 'body', metatype: undefined, data: 'limit' })).toBeUndefined();
+  });
+
   it('refuses invalid arguments with every field and reason, valid ones of the same class before and after', async () => {
     await pipe.transform({ appName: 'de.easy-m.todos' }, argsOf(AppSettingsArgs));
     expect(await refusal(pipe.transform({ appName: 'Not An App' }, argsOf(AppSettingsArgs)))).toEqual({

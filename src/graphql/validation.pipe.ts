@@ -45,7 +45,10 @@ class CompiledValidationPipe implements PipeTransform {
    */
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     const { metatype } = metadata;
-    if (metatype && this.classValidatorPipe.validates(metadata) && isFlatObjectOfPrimitives(value)) {
+    // What the pipe does not validate (a primitive argument, a custom decorator's value such as the principal)
+    // it hands on as Nest's ValidationPipe would, but at once.
+    if (!metatype || !this.classValidatorPipe.validates(metadata)) return this.classValidatorPipe.passOn(value, metadata);
+    if (isFlatObjectOfPrimitives(value)) {
       const check = this.checkOf(metatype);
       if (check) {
         const instance = new metatype() as Record<string, unknown>;
@@ -74,6 +77,11 @@ class ClassValidatorPipe extends ValidationPipe {
   /** Whether the pipe validates an argument of this kind (not a primitive, not a custom decorator's value). */
   validates(metadata: ArgumentMetadata): boolean {
     return this.toValidate(metadata);
+  }
+
+  /** What `transform` answers, in a promise, for an argument it does not validate (options with `transform: true`). */
+  passOn(value: unknown, metadata: ArgumentMetadata): unknown {
+    return this.transformPrimitive(value, metadata);
   }
 
   protected override validate(object: object, validatorOptions?: ValidatorOptions): Promise<ValidationError[]> | ValidationError[] {
