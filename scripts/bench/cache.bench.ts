@@ -35,14 +35,16 @@
  *
  * The servers run in child processes (src/main.ts; scripts/bench/cache-bench-server.ts
  * for the options that have no environment variable); in (b) only the one
- * under load is busy.
+ * under load is busy, and with taskset and two CPUs the servers run on CPU 0
+ * and autocannon on CPU 1 (see pinToCpu: unpinned, the scheduler at times
+ * puts both on one core, and a round's figure halves).
  */
 import { randomBytes } from 'node:crypto';
 import { cpus as cpuList } from 'node:os';
 import autocannon from 'autocannon';
 import type { CacheNamespaceStats } from '../../src/cache/cache-stats';
 import type { HealthReport } from '../../src/health/health.controller';
-import { compileServers, createBenchDatabase, freePort, JsonHttpClient, ServerProcess, startServerProcess } from './server-process';
+import { compileServers, createBenchDatabase, freePort, JsonHttpClient, pinToCpu, ServerProcess, startServerProcess } from './server-process';
 import { formatMs, formatRatio, formatRate, formatTable, median, now, sleep, summarize } from './stats';
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 1000);
@@ -160,6 +162,11 @@ async function main(): Promise<void> {
       track(startBenchServer({ ...common, APPSERVER_REDIS_URL: REDIS_URL }, ['--l1-max-entries=0'])),
       track(startBenchServer(common, ['--l1-max-entries=0'])),
     ]);
+    // The server under load on CPU 0, autocannon (this process) on CPU 1; PostgreSQL and Redis where the scheduler puts them.
+    const pinned = (await Promise.all([a.server.pid, l2Only.server.pid, off.server.pid].map((pid) => pinToCpu(pid, 0)))).every(Boolean) && (await pinToCpu(process.pid, 1));
+    process.stdout.write(
+      pinned ? '(b) servers pinned to CPU 0, the load generator to CPU 1 (taskset)\n' : '(b) servers and load generator NOT pinned (needs taskset and two CPUs): figures vary more\n',
+    );
     const trivial = () => body('{ __typename }');
     const results = await measureThroughput([
       { name: 'appSettings — L1 (+ Redis L2)', server: a.server, clients, makeBody: settingsBody },

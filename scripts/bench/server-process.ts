@@ -6,6 +6,7 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { cpus } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -106,6 +107,26 @@ export async function startServerProcess(
         child.kill('SIGTERM');
       }),
   };
+}
+
+/**
+ * Pins every thread of process `pid` (a server, or this process with its load
+ * generator) to CPU `cpu`, with Linux's `taskset`; false, changing nothing,
+ * where that cannot be done (fewer than two CPUs, no taskset). Why: left to
+ * the scheduler on a 2-core machine, the server's main thread and the load
+ * generator's at times share one core, and the server then costs up to twice
+ * the CPU per request for a whole run — measured here with one server and one
+ * workload: 164 to 390 µs per request unpinned, 157 to 205 µs pinned. Threads
+ * created later (V8's, libuv's) inherit the pin.
+ */
+export async function pinToCpu(pid: number, cpu: number): Promise<boolean> {
+  if (cpus().length < 2) return false;
+  try {
+    await promisify(execFile)('taskset', ['--all-tasks', '--cpu-list', '--pid', String(cpu), String(pid)]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Polls GET /health of the server `child` runs until it answers 200; rejects if it exits or `timeoutMs` passes first. */
