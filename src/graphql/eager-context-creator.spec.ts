@@ -9,6 +9,7 @@ import {
   ExceptionFilter,
   ExecutionContext,
   Injectable,
+  Logger,
   Module,
   NestInterceptor,
   PipeTransform,
@@ -19,12 +20,13 @@ import {
   UsePipes,
   createParamDecorator,
 } from '@nestjs/common';
-import { APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_GUARD, APP_PIPE, ExternalContextCreator } from '@nestjs/core';
 import { Args, Context, Field, GqlExecutionContext, GraphQLModule, GraphQLSchemaHost, Int, ObjectType, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { GraphQLError, GraphQLSchema, graphql } from 'graphql';
 import { Observable, of } from 'rxjs';
+import { EagerContextCreator } from './eager-context-creator';
 import { EagerContextCreatorModule } from './eager-context-creator.module';
 
 /**
@@ -363,5 +365,24 @@ describe.each([
     const answer = echo.resolve!(undefined, { text: ' now ' }, { guard: 'allow', trace: [] }, {} as never);
     if (eager) expect(answer).toBe('now');
     else expect(answer).toBeInstanceOf(Promise);
+  });
+});
+
+describe('EagerContextCreator where it cannot read what Nest chose', () => {
+  it('hands out Nest’s own callback, and warns once', () => {
+    // A Nest whose `create` no longer reports its enhancers through the methods EagerContextCreator watches.
+    const nestCallback = async () => 'from Nest';
+    const nest = { create: () => nestCallback } as unknown as ExternalContextCreator;
+    const creator = new EagerContextCreator(nest);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const resolver = { constructor: class Resolver {} };
+      expect(creator.create(resolver, () => 'eager', 'first')).toBe(nestCallback);
+      expect(creator.create(resolver, () => 'eager', 'second')).toBe(nestCallback);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0][0]).toMatch(/Could not read the enhancers Nest chose for Resolver\.first/);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
