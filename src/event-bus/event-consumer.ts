@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { KeyedSerializer, Semaphore, withTimeout } from './concurrency';
+import { isThenable, KeyedSerializer, Semaphore, withTimeout } from './concurrency';
 import { NonRetryableError } from './errors';
 import { EventCatalog } from './event-catalog';
 import { EventContext } from './event-context';
@@ -235,8 +235,4 @@ export class EventConsumer {
   private settleFailed(error: unknown): void {
     this.deps.logger.warn(`Could not settle a message from "${this.queue}" (${(error as Error).message}); it will be redelivered`);
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value instanceof Promise || (value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function');
 }

@@ -1,4 +1,4 @@
-import { CanActivate, ForbiddenException, Logger, NestInterceptor, PipeTransform } from '@nestjs/common';
+import { ArgumentMetadata, CanActivate, ForbiddenException, Logger, NestInterceptor, PipeTransform } from '@nestjs/common';
 import { ExternalContextCreator } from '@nestjs/core';
 import { FORBIDDEN_MESSAGE } from '@nestjs/core/guards/constants';
 import { GuardsConsumer } from '@nestjs/core/guards/guards-consumer';
@@ -6,6 +6,7 @@ import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-hos
 import { STATIC_CONTEXT } from '@nestjs/core/injector/constants';
 import { ParamsTokenFactory } from '@nestjs/core/pipes/params-token-factory';
 import { isObservable, lastValueFrom } from 'rxjs';
+import { isThenable } from '../event-bus/concurrency';
 
 type Callback = (...args: unknown[]) => unknown;
 type CreateArguments = Parameters<ExternalContextCreator['create']>;
@@ -137,10 +138,11 @@ export class EagerContextCreator {
   private eager(instance: object, callback: Callback, argsLength: number, enhancers: Enhancers, contextType: string): Callback {
     const guards = enhancers.guards ?? [];
     const globalPipes = enhancers.pipes ?? [];
+    // Per parameter, once: the global pipes then its own, and the metadata each pipe gets (as Nest's PipesConsumer builds it).
     const params = (enhancers.params ?? []).map((param) => ({
       ...param,
       pipes: globalPipes.concat(param.pipes),
-      token: this.paramsTokenFactory.exchangeEnumForString(param.type as never),
+      metadata: { metatype: param.metatype, type: this.paramsTokenFactory.exchangeEnumForString(param.type as never), data: param.data } as ArgumentMetadata,
     }));
     const { exceptionsHandler } = enhancers;
     const guardsConsumer = this.guardsConsumer;
@@ -161,7 +163,7 @@ export class EagerContextCreator {
     const transform = (value: unknown, param: (typeof params)[number], from: number): unknown => {
       for (let index = from; index < param.pipes.length; index++) {
         if (isThenable(value)) return Promise.resolve(value).then((settled) => transform(settled, param, index));
-        value = param.pipes[index].transform(value, { metatype: param.metatype as never, type: param.token as never, data: param.data as never });
+        value = param.pipes[index].transform(value, param.metadata);
       }
       return value;
     };
@@ -229,10 +231,6 @@ export class EagerContextCreator {
         'resolvers run through Nest’s own asynchronous wrapper, correct but slower',
     );
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 /** Nest's `transformToResult`: a handler's Observable counts as its last value. */
