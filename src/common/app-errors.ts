@@ -1,9 +1,16 @@
+import { IntrinsicException } from '@nestjs/common';
+
 /**
  * The errors domain code throws for the client's mistakes. The GraphQL layer
  * maps each to its `extensions.code` in one place (src/graphql/format-error.ts);
  * anything else is an internal error whose details stay in the server log.
+ *
+ * An IntrinsicException (still an Error) because Nest's exception handler logs
+ * every other error at ERROR with its stack: a client's mistake is an answer,
+ * not a fault, and a flood of anonymous or malformed calls must not page the
+ * operator. Internal errors are still logged (by Nest and by format-error).
  */
-export abstract class AppError extends Error {
+export abstract class AppError extends IntrinsicException {
   abstract readonly code: 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT';
 
   constructor(message: string) {
