@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { Module } from '@nestjs/common';
-import { APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { GraphQLWsSubscriptionsConfig, GraphQLModule as NestGraphQLModule } from '@nestjs/graphql';
 import type { FastifyRequest } from 'fastify';
 import { specifiedRules, validate } from 'graphql';
@@ -17,6 +17,7 @@ import { HostHeaderHook } from './host-header.hook';
 import { depthLimit } from './depth-limit.rule';
 import { EagerContextCreatorModule } from './eager-context-creator.module';
 import { formatGraphQLError } from './format-error';
+import { GraphqlFaultFilter } from './graphql-fault.filter';
 import { GraphqlContext } from './graphql-context';
 import { SharedSubscriptionExecution } from './shared-subscription-execution';
 import { createValidationPipe } from './validation.pipe';
@@ -75,7 +76,12 @@ export const MAX_QUERY_DEPTH = 10;
       }),
     }),
   ],
-  providers: [{ provide: APP_PIPE, useFactory: createValidationPipe }, CorrelationHook, HostHeaderHook],
+  providers: [
+    { provide: APP_PIPE, useFactory: createValidationPipe },
+    { provide: APP_FILTER, useClass: GraphqlFaultFilter },
+    CorrelationHook,
+    HostHeaderHook,
+  ],
 })
 export class GraphqlModule {}
 

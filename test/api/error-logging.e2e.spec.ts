@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { AppsService } from '../../src/apps/apps.service';
 import { RunningServer } from '../support/app-server-harness';
 import { CapturingLogger } from '../support/capturing-logger';
 
 /**
  * What the server log says when clients make mistakes: nothing at ERROR. An
  * operator paged on error lines must not be woken by a flood of anonymous or
- * malformed calls; each still gets its precise answer. No services needed.
+ * malformed calls; each still gets its precise answer. A fault is logged once,
+ * with its stack. No services needed.
  */
 describe('error logging', () => {
   const logger = new CapturingLogger();
@@ -42,5 +44,23 @@ describe('error logging', () => {
     // The logger does receive this server's lines (its start-up), so silence here is not a disconnected logger.
     expect(before).toBeGreaterThan(0);
     expect(errorLines()).toEqual([]);
+  });
+
+  it('logs a fault once, with its stack, and tells the client only that it was internal', async () => {
+    const admin = await server.loginAsAdmin();
+    // The fault is injected: what is under test is how the server reports it, not where it came from.
+    const fault = new Error('the disk is on fire');
+    const findAll = jest.spyOn(server.app.get(AppsService), 'findAll').mockRejectedValueOnce(fault);
+    const before = errorLines().length;
+
+    const answer = await admin.gql('{ apps { name } }');
+
+    expect(findAll).toHaveBeenCalledTimes(1);
+    expect(answer.errors).toEqual([expect.objectContaining({ message: 'Internal server error', path: ['apps'], extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+    const logged = errorLines().slice(before);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain('the disk is on fire');
+    // Its stack: where the fault was raised (here, this file).
+    expect(logged[0]).toContain('error-logging.e2e.spec.ts');
   });
 });

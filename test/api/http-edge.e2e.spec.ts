@@ -46,6 +46,12 @@ describe('HTTP edge', () => {
     expect(JSON.parse(answer.body)).toMatchObject({ status: 'ok' });
   });
 
+  it('answers a path it does not serve with the 404 of Nest (the GraphQL fault filter leaves HTTP alone)', async () => {
+    const response = await fetch(`${server.url}/no-such-path`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'Cannot GET /no-such-path' });
+  });
+
   it('serves /graphql/ as /graphql', async () => {
     const response = await fetch(`${server.url}/graphql/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: TRIVIAL });
     expect(response.status).toBe(200);
