@@ -5,9 +5,12 @@
  * production set-up); autocannon generates the load on loopback.
  *
  * BENCH_SECONDS (default 10) per scenario, BENCH_CONNECTIONS (default 50).
+ * With taskset and two CPUs the server runs on CPU 0 and autocannon on CPU 1,
+ * as in bench:cache (see pinToCpu: unpinned, the scheduler at times puts both
+ * on one core, and a scenario's figure halves).
  */
 import autocannon from 'autocannon';
-import { compileServers, createBenchDatabase, graphql, startServerProcess } from './server-process';
+import { compileServers, createBenchDatabase, graphql, pinToCpu, startServerProcess } from './server-process';
 import { formatMs, formatRatio, formatRate, formatTable } from './stats';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -100,7 +103,11 @@ async function main(): Promise<void> {
         i: { name: appName(i), version: '1.0.0', settingsSchema: schema },
       }, token);
     }
-    process.stdout.write(`Server pid ${server.pid} on PostgreSQL + RabbitMQ; ${CONNECTIONS} connections, ${SECONDS} s per scenario.\n`);
+    const pinned = (await pinToCpu(server.pid, 0)) && (await pinToCpu(process.pid, 1));
+    process.stdout.write(
+      `Server pid ${server.pid} on PostgreSQL + RabbitMQ; ${CONNECTIONS} connections, ${SECONDS} s per scenario; ` +
+        `${pinned ? 'the server pinned to CPU 0, autocannon to CPU 1 (taskset)' : 'not pinned to CPUs (needs taskset and two CPUs)'}.\n`,
+    );
     const results: Result[] = [];
     for (const scenario of SCENARIOS) {
       await run(server.url, token, scenario, 2); // warm-up
