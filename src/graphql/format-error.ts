@@ -15,11 +15,26 @@ const FRAMEWORK_CODES = new Set([
   'BAD_REQUEST',
 ]);
 
+/** Marks a fault once it is logged: GraphqlFaultFilter logs it when it happens, and formatGraphQLError does not again. */
+const LOGGED = Symbol('appserver.faultLogged');
+
+/**
+ * Logs a fault (an error that is not the client's mistake) at ERROR, with the
+ * response path it happened at and its stack, once per error object.
+ */
+export function logFault(fault: unknown, path: string): void {
+  if (fault instanceof Error) {
+    if (LOGGED in fault) return;
+    Object.defineProperty(fault, LOGGED, { value: true });
+  }
+  logger.error(`Unexpected error at ${path}: ${fault instanceof Error ? fault.stack : String(fault)}`);
+}
+
 /**
  * The one mapping from errors to what a client sees: an AppError becomes its
  * code with its details; a framework error keeps its code; anything else is
- * INTERNAL_SERVER_ERROR with a generic message (logged in full here, never
- * sent). Stack traces never leave the server.
+ * INTERNAL_SERVER_ERROR with a generic message (logged in full here unless
+ * GraphqlFaultFilter already did, never sent). Stack traces never leave the server.
  */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? error.originalError : undefined;
@@ -33,6 +48,6 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   if (raisedByGraphQL && typeof code === 'string' && FRAMEWORK_CODES.has(code)) {
     return { ...base, extensions: { code } };
   }
-  logger.error(`Unexpected error at ${formatted.path?.join('.') ?? 'request'}: ${original?.stack ?? formatted.message}`);
+  logFault(original ?? formatted.message, formatted.path?.join('.') ?? 'request');
   return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

@@ -1,19 +1,34 @@
-import { ArgumentsHost, Catch } from '@nestjs/common';
+import { ArgumentsHost, Catch, IntrinsicException } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import type { GqlContextType } from '@nestjs/graphql';
+import { GqlArgumentsHost } from '@nestjs/graphql';
+import { GraphQLResolveInfo, responsePathAsArray } from 'graphql';
+import { logFault } from './format-error';
 
 /**
- * Hands a resolver's error back to graphql-js untouched and unlogged, so that
- * format-error.ts is the one place that maps and logs GraphQL errors. Without
- * it, Nest's default handler for resolvers logs every fault a second time
- * (and format-error sees errors Nest never does: parse, validation, field
- * resolution). Other contexts (the HTTP health endpoint) keep Nest's default.
+ * What happens to an error a resolver, its guard or its pipe throws: a fault
+ * is logged here, once, with its response path, and the error goes back to
+ * graphql-js, which hands it to format-error.ts for the client.
+ *
+ * Why here and not only in format-error: over graphql-ws an operation the
+ * client completed (cancelled) before its result arrived never reaches the
+ * formatter, and its fault would go unlogged. Why not Nest's default handler:
+ * it logs every error that is not an IntrinsicException, and format-error
+ * logged each fault a second time. HTTP endpoints (`/health`, 404s, bad
+ * bodies) keep Nest's default; any other context only has the error rethrown,
+ * as Nest's own handler does, since BaseExceptionFilter speaks only HTTP.
  */
 @Catch()
 export class GraphqlFaultFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): unknown {
-    // Rethrown, as Nest's own handler does after logging: graphql-js turns it into the field's error.
-    if (host.getType<GqlContextType>() === 'graphql') throw exception;
-    return super.catch(exception, host);
+    if (host.getType() === 'http') return super.catch(exception, host);
+    // Nest's own rule: client mistakes (AppError) and HttpExceptions are IntrinsicExceptions, answers rather than faults.
+    if (exception instanceof Error && !(exception instanceof IntrinsicException)) logFault(exception, pathOf(host));
+    throw exception;
   }
+}
+
+/** `apps` or `appSettings.values`, as format-error names the field; the context type where there is no resolver info. */
+function pathOf(host: ArgumentsHost): string {
+  const info = host.getType<string>() === 'graphql' ? GqlArgumentsHost.create(host).getInfo<GraphQLResolveInfo | undefined>() : undefined;
+  return info?.path ? responsePathAsArray(info.path).join('.') : host.getType();
 }

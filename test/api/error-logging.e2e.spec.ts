@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { AppsService } from '../../src/apps/apps.service';
 import { RunningServer } from '../support/app-server-harness';
 import { CapturingLogger } from '../support/capturing-logger';
+import { waitFor } from '../support/wait-for';
 
 /**
  * What the server log says when clients make mistakes: nothing at ERROR. An
@@ -59,8 +62,39 @@ describe('error logging', () => {
     expect(answer.errors).toEqual([expect.objectContaining({ message: 'Internal server error', path: ['apps'], extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
     const logged = errorLines().slice(before);
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toContain('the disk is on fire');
+    expect(logged[0]).toContain('Unexpected error at apps: Error: the disk is on fire');
     // Its stack: where the fault was raised (here, this file).
     expect(logged[0]).toContain('error-logging.e2e.spec.ts');
+  });
+
+  it('logs the fault of an operation the client cancelled over graphql-ws, though no answer is sent', async () => {
+    const admin = await server.loginAsAdmin();
+    const fault = new Error('failed after the client left');
+    let failLoad: (() => void) | undefined;
+    jest.spyOn(server.app.get(AppsService), 'findAll').mockImplementationOnce(() => new Promise((_, reject) => (failLoad = () => reject(fault))));
+    const socket = createClient({
+      url: `${server.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${admin.token}` },
+      retryAttempts: 0,
+      lazy: false,
+    });
+    try {
+      const received: unknown[] = [];
+      const cancel = socket.subscribe({ query: '{ apps { name } }' }, { next: (value) => received.push(value), error: (error) => received.push(error), complete: () => undefined });
+      await waitFor(() => failLoad !== undefined, 'the query to reach the service');
+      const before = errorLines().length;
+
+      cancel();
+      // A second operation's answer on the same socket means the server has handled the cancel, which it received first.
+      await new Promise((resolve, reject) => socket.subscribe({ query: '{ __typename }' }, { next: () => undefined, error: reject, complete: () => resolve(undefined) }));
+      failLoad!();
+
+      await waitFor(() => errorLines().length > before, 'the fault to be logged', { describe: () => `${errorLines().length - before} new error lines` });
+      expect(errorLines().slice(before)).toEqual([expect.stringContaining('Unexpected error at apps: Error: failed after the client left')]);
+      expect(received).toEqual([]);
+    } finally {
+      await socket.dispose();
+    }
   });
 });

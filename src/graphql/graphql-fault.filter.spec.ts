@@ -1,0 +1,61 @@
+import { ForbiddenException, Logger } from '@nestjs/common';
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { GraphQLError, GraphQLResolveInfo } from 'graphql';
+import { BadUserInputError } from '../common/app-errors';
+import { CapturingLogger } from '../../test/support/capturing-logger';
+import { formatGraphQLError } from './format-error';
+import { GraphqlFaultFilter } from './graphql-fault.filter';
+
+/** A resolver's arguments as Nest passes them for field `appSettings.values`, typed `graphql`. */
+function resolverHost(): ExecutionContextHost {
+  const info = { path: { prev: { prev: undefined, key: 'appSettings', typename: 'Query' }, key: 'values', typename: 'AppSettings' } } as unknown as GraphQLResolveInfo;
+  const host = new ExecutionContextHost([{}, {}, {}, info]);
+  host.setType('graphql');
+  return host;
+}
+
+/** What graphql-js and Apollo then hand the formatter for that error. */
+function formatted(error: Error) {
+  const located = new GraphQLError(error.message, { path: ['appSettings', 'values'], originalError: error });
+  return formatGraphQLError(located.toJSON(), located);
+}
+
+describe('GraphqlFaultFilter', () => {
+  const logger = new CapturingLogger();
+  const filter = new GraphqlFaultFilter();
+  // Jest gives each test file its own module registry, so this override ends with the file.
+  beforeAll(() => Logger.overrideLogger(logger));
+  beforeEach(() => logger.lines.splice(0));
+
+  it('logs a fault when the resolver throws it, with its path and stack, and rethrows it; the formatter does not log it again', () => {
+    const fault = new Error('the disk is on fire');
+    expect(() => filter.catch(fault, resolverHost())).toThrow(fault);
+    expect(logger.lines).toEqual([expect.stringMatching(/^error Unexpected error at appSettings\.values: Error: the disk is on fire\n\s+at /)]);
+
+    expect(formatted(fault)).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(logger.lines).toHaveLength(1);
+  });
+
+  it('rethrows a client mistake and an HttpException without logging them', () => {
+    const mistake = new BadUserInputError('Invalid input', []);
+    const refusal = new ForbiddenException();
+    expect(() => filter.catch(mistake, resolverHost())).toThrow(mistake);
+    expect(() => filter.catch(refusal, resolverHost())).toThrow(refusal);
+    expect(logger.lines).toEqual([]);
+  });
+
+  it('leaves a fault no filter saw (say, in a field resolver) for the formatter to log, once', () => {
+    const fault = new Error('a field went wrong');
+    formatted(fault);
+    formatted(fault);
+    expect(logger.lines).toEqual([expect.stringMatching(/^error Unexpected error at appSettings\.values: Error: a field went wrong/)]);
+  });
+
+  it('only rethrows in a context that is neither GraphQL nor HTTP, where it has no path to name but still logs the fault', () => {
+    const host = new ExecutionContextHost([{}, {}]);
+    host.setType('rpc');
+    const fault = new Error('in a message handler');
+    expect(() => filter.catch(fault, host)).toThrow(fault);
+    expect(logger.lines).toEqual([expect.stringMatching(/^error Unexpected error at rpc: Error: in a message handler/)]);
+  });
+});
