@@ -17,7 +17,10 @@
  *     costs one round, not a whole scenario. A ratio is the median of the
  *     per-round ratios, each of two scenarios measured seconds apart in the
  *     same round, rather than a ratio of medians that may come from different
- *     rounds. BENCH_CONNECTIONS (default 50).
+ *     rounds. BENCH_CONNECTIONS (default 50). Each scenario also shows the
+ *     server's CPU time per request (user + kernel, from /proc): on a machine
+ *     whose other tenants take CPU at random, req/s moves with them, and CPU
+ *     per request much less.
  *
  * Every connection is its own client: a user of its own, logged in once, with
  * `settings.read` on an app of its own (BENCH_CONNECTIONS users over 50 apps),
@@ -44,7 +47,7 @@ import { cpus as cpuList } from 'node:os';
 import autocannon from 'autocannon';
 import type { CacheNamespaceStats } from '../../src/cache/cache-stats';
 import type { HealthReport } from '../../src/health/health.controller';
-import { compileServers, createBenchDatabase, freePort, JsonHttpClient, pinToCpu, ServerProcess, startServerProcess } from './server-process';
+import { compileServers, createBenchDatabase, freePort, JsonHttpClient, pinToCpu, processCpuMs, ServerProcess, startServerProcess } from './server-process';
 import { formatMs, formatRatio, formatRate, formatTable, median, now, sleep, summarize } from './stats';
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 1000);
@@ -320,6 +323,8 @@ interface Throughput {
   readonly p50: number;
   readonly p99: number;
   readonly roundsRps: number[];
+  /** The server's CPU time (user + kernel) per request, µs, each round: what the request costs the server, whatever else the machine did meanwhile. */
+  readonly roundsCpuUs: number[];
   readonly errors: number;
   /** Where the appSettings reads were answered, from the server's counters; '—' for the trivial query. */
   readonly servedFrom: string;
@@ -330,16 +335,19 @@ function settingsBody(client: Client): string {
 }
 
 async function measureThroughput(scenarios: Scenario[]): Promise<Throughput[]> {
-  const rounds = scenarios.map(() => ({ rps: [] as number[], p50: [] as number[], p99: [] as number[], errors: 0, l1: 0, l2: 0, db: 0 }));
+  const rounds = scenarios.map(() => ({ rps: [] as number[], cpuUs: [] as number[], p50: [] as number[], p99: [] as number[], errors: 0, l1: 0, l2: 0, db: 0 }));
   for (let round = 1; round <= ROUNDS; round++) {
     process.stdout.write(`(b) round ${round} of ${ROUNDS}: ${scenarios.length} scenarios, ${CONNECTIONS} connections, 1 s warm-up + ${SECONDS} s each …\n`);
     for (const [i, scenario] of scenarios.entries()) {
       await load(scenario, 1);
       const before = await settingsStats(scenario.server);
+      const cpuBefore = processCpuMs(scenario.server.pid);
       const result = await load(scenario, SECONDS);
+      const cpuMs = processCpuMs(scenario.server.pid) - cpuBefore;
       const after = await settingsStats(scenario.server);
       const r = rounds[i];
       r.rps.push(result.requests.average);
+      r.cpuUs.push((cpuMs * 1000) / result.requests.total);
       r.p50.push(result.latency.p50);
       r.p99.push(result.latency.p99);
       r.errors += result.errors + result.non2xx;
@@ -358,6 +366,7 @@ async function measureThroughput(scenarios: Scenario[]): Promise<Throughput[]> {
       p50: median(r.p50),
       p99: median(r.p99),
       roundsRps: r.rps,
+      roundsCpuUs: r.cpuUs,
       errors: r.errors,
       servedFrom: reads === 0 ? '—' : `L1 ${share(r.l1)} / L2 ${share(r.l2)} / DB ${share(r.db)}`,
     };
@@ -383,6 +392,11 @@ async function load({ server, clients, makeBody }: Scenario, seconds: number): P
 async function settingsStats(server: ServerProcess): Promise<CacheNamespaceStats> {
   const { body: health } = await http.request<HealthReport>(`${server.url}/health`);
   return health.cache.namespaces.settings;
+}
+
+/** Median over the rounds of `a`'s server CPU per request over `b`'s in the same round: `b`'s throughput relative to `a` if CPU were the only limit. */
+function cpuRatio(a: Throughput, b: Throughput): number {
+  return median(a.roundsCpuUs.map((us, round) => us / b.roundsCpuUs[round]));
 }
 
 /** Median over the rounds of `a`'s req/s over `b`'s in the same round. */
@@ -417,7 +431,7 @@ function reportThroughput(results: Throughput[]): void {
   process.stdout.write(
     `\n(b) appSettings over HTTP, ${CONNECTIONS} connections; medians of ${ROUNDS} rounds of ${SECONDS} s (ratios: medians of the per-round ratios)\n` +
       formatTable(
-        ['scenario', 'req/s', 'rounds req/s', 'p50 ms', 'p99 ms', 'errors', 'settings answered from', 'vs cache off', 'vs trivial'],
+        ['scenario', 'req/s', 'rounds req/s', 'p50 ms', 'p99 ms', 'errors', 'settings answered from', 'vs cache off', 'vs trivial', 'server CPU µs/req', 'CPU: trivial / this'],
         results.map((r) => [
           r.name,
           formatRate(r.rps),
@@ -428,6 +442,8 @@ function reportThroughput(results: Throughput[]): void {
           r.servedFrom,
           formatRatio(ratio(r, off)),
           formatRatio(ratio(r, trivial)),
+          formatMs(median(r.roundsCpuUs), 1),
+          formatRatio(cpuRatio(trivial, r)),
         ]),
       ) +
       '\n',
@@ -439,7 +455,8 @@ function reportThroughput(results: Throughput[]): void {
     `\nTargets\n` +
       `  L1 ${formatRatio(l1VsOff)} cache off, target ≥ ${L1_VS_OFF_TARGET}×: ${verdict(l1VsOff >= L1_VS_OFF_TARGET)}\n` +
       `  L1 ${formatRatio(l1VsTrivial)} trivial query, target ≥ ${L1_VS_TRIVIAL_TARGET}×: ${verdict(l1VsTrivial >= L1_VS_TRIVIAL_TARGET)}\n` +
-      `  (L2 only: ${formatRatio(ratio(l2, off))} cache off)\n`,
+      `  (L2 only: ${formatRatio(ratio(l2, off))} cache off)\n` +
+      `  (server CPU per request, trivial query / L1: ${formatRatio(cpuRatio(trivial, l1))}: the same comparison, less moved by the rest of the machine)\n`,
   );
 }
 

@@ -4,10 +4,10 @@
  * probe preloaded, so both are measured alike: RSS and CPU from /proc, the
  * heap after a full GC from the probe (asked over the IPC channel).
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compiled, waitUntilHealthy } from './server-process';
+import { compiled, processCpuMs, waitUntilHealthy } from './server-process';
 
 const ROOT = join(__dirname, '..', '..');
 /**
@@ -28,14 +28,6 @@ export interface MemoryReport {
   readonly arrayBuffers: number;
   readonly gc: boolean;
 }
-
-const CLOCK_TICKS_PER_SECOND = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
 
 export { freePort } from './server-process';
 
@@ -94,12 +86,9 @@ export class BenchServer {
     return Number(match[1]) * 1024;
   }
 
-  /** utime + stime so far, in ms (from /proc/<pid>/stat). */
+  /** utime + stime so far, in ms. */
   cpuMs(): number {
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    // Fields after the command name, which is in parentheses and may hold spaces: state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+    return processCpuMs(this.pid);
   }
 
   /** Full GC in the child, then its process.memoryUsage() (RSS read after the GC, too). */
