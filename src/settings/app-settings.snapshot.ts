@@ -34,6 +34,7 @@ export function toSettingsSnapshot(settings: AppSettingsEntity): AppSettingsSnap
  * A new entity each call. `values` and `schema` are the cached objects
  * themselves, shared with every other reader of this instance's L1: read
  * them, never change them in place (copy first, as `update` does).
+ * SettingsService builds one per cached snapshot and shares it.
  */
 export function fromSettingsSnapshot(snapshot: AppSettingsSnapshot): AppSettingsEntity {
   return {

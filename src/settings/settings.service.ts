@@ -34,6 +34,12 @@ type UpdateOutcome =
 @Injectable()
 export class SettingsService {
   private readonly cache: NamespacedCache<AppSettingsSnapshot>;
+  /**
+   * The entity of each cached snapshot, built on its first read rather than on
+   * every read: turning `updatedAt` back into a Date cost an L1 hit more than
+   * the lookup itself. Weak: an entity goes when L1 lets its snapshot go.
+   */
+  private readonly entities = new WeakMap<AppSettingsSnapshot, AppSettingsEntity>();
 
   constructor(
     private readonly unitOfWork: UnitOfWork,
@@ -55,17 +61,27 @@ export class SettingsService {
   }
 
   /**
-   * The app's settings, or null when it has none; through the cache. Treat
-   * `values` and `schema` as read-only. The entity itself, not a promise,
-   * when the settings are in L1: the `appSettings` query then awaits nothing
-   * here (each promise and `await` costs a request more than the L1 lookup).
+   * The app's settings, or null when it has none; through the cache. Read
+   * only: every reader of the same cached settings gets the same (frozen)
+   * entity. The entity itself, not a promise, when the settings are in L1:
+   * the `appSettings` query then awaits nothing here (each promise and
+   * `await` costs a request more than the L1 lookup).
    */
-  find(appName: string): AppSettingsEntity | null | Promise<AppSettingsEntity | null> {
+  find(appName: string): Readonly<AppSettingsEntity> | null | Promise<Readonly<AppSettingsEntity> | null> {
     const snapshot = this.cache.getOrLoadNow(settingsCacheKey(appName), async () => {
       const settings = await this.unitOfWork.read((manager) => manager.findOneBy(AppSettingsEntity, { appName }));
       return settings && toSettingsSnapshot(settings);
     });
-    return snapshot instanceof Promise ? snapshot.then((loaded) => loaded && fromSettingsSnapshot(loaded)) : snapshot && fromSettingsSnapshot(snapshot);
+    return snapshot instanceof Promise ? snapshot.then((loaded) => loaded && this.entityOf(loaded)) : snapshot && this.entityOf(snapshot);
+  }
+
+  private entityOf(snapshot: AppSettingsSnapshot): Readonly<AppSettingsEntity> {
+    let entity = this.entities.get(snapshot);
+    if (!entity) {
+      entity = Object.freeze(fromSettingsSnapshot(snapshot));
+      this.entities.set(snapshot, entity);
+    }
+    return entity;
   }
 
   /**

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { CacheNamespace } from '../../src/cache/cache-namespace';
 import { CacheService } from '../../src/cache/cache.service';
 import type { HealthReport } from '../../src/health/health.controller';
+import { SettingsService } from '../../src/settings/settings.service';
 import { GraphqlClient, RunningServer } from '../support/app-server-harness';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { describeWith, TEST_REDIS_URL } from '../support/services';
@@ -119,6 +120,25 @@ describeWith(['postgres', 'redis', 'rabbitmq'], 'Reads through the cache in one 
       return true;
     }, '50 reads in a row from L1');
     expect((await settingsOn(client, name))!.values).toEqual({ theme: 'dark' });
+  });
+
+  it('reads of settings in L1 share one frozen entity, built once; an update brings a new one', async () => {
+    const name = uniqueAppName('shared');
+    await register(client, name);
+    const { updatedAt } = await updateSettings(client, name, { theme: 'dark' });
+    const settings = server.app.get(SettingsService);
+    await warmInL1(async () => settings.find(name), stats('settings'), 'the settings');
+
+    const first = settings.find(name);
+    expect(first).not.toBeInstanceOf(Promise);
+    expect(settings.find(name)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(first).toMatchObject({ appName: name, values: { theme: 'dark' }, version: 2, updatedAt: new Date(updatedAt) });
+
+    await updateSettings(client, name, { theme: 'light' });
+    const next = await settings.find(name);
+    expect(next).not.toBe(first);
+    expect(next).toMatchObject({ values: { theme: 'light' }, version: 3 });
   });
 
   it('app(name:) answered from L1 sends no SQL', async () => {
