@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Transform, Type } from 'class-transformer';
-import { IsDefined, IsInt, IsOptional, IsString, registerDecorator, ValidateNested } from 'class-validator';
+import { IsDefined, IsInt, IsOptional, IsString, MaxLength, registerDecorator, ValidateNested } from 'class-validator';
 import { EVENT_CATALOG, EventPayloadMap, EventType } from './event-catalog';
 import { EventDefinition, validatePayload } from './event-definition';
 import { compilePayloadCheck } from './payload-check';
@@ -197,6 +197,20 @@ describe('compiled payload checks', () => {
       }
       expect(compilePayloadCheck(Tree)).toBeUndefined();
     });
+  });
+
+  it('@MaxLength gives class-validator’s verdict, which counts a surrogate pair as one and skips variation selectors', () => {
+    class Named {
+      @MaxLength(3)
+      name!: unknown;
+    }
+    const check = compilePayloadCheck(Named)!;
+    const definition = { payload: Named } as unknown as EventDefinition;
+    const names = ['', 'abc', 'abcd', '😀😀😀', '😀😀😀😀', 'a\uFE0Fb\uFE0Fc\uFE0F', 'ab\uFE0Fcd', 3, null, ['abc']];
+    const verdicts = names.map((name) => ({ name, accepted: check({ name }) }));
+    expect(verdicts).toEqual(names.map((name) => ({ name, accepted: validatePayload(definition, { name }).length === 0 })));
+    // Longer than 3 in UTF-16 code units, and still accepted: the check did not stop at the length.
+    expect(verdicts.filter((verdict) => verdict.accepted).map((verdict) => verdict.name)).toEqual(['', 'abc', '😀😀😀', 'a\uFE0Fb\uFE0Fc\uFE0F']);
   });
 
   it('@IsDefined and conditions behave as in class-validator', () => {

@@ -129,6 +129,7 @@ function compileConstraint(target: Function, metadata: ValidationMetadata): Valu
   if (constraints.length === 0 || constraints.some((c) => c.async)) return undefined;
   const validators = constraints.map((c) => c.instance);
   const validateOne = (value: unknown, owner: object): boolean => {
+    if (fitsMaxLength(metadata, value)) return true;
     const args: ValidationArguments = {
       targetName: target.name,
       property: metadata.propertyName,
@@ -149,6 +150,18 @@ function compileConstraint(target: Function, metadata: ValidationMetadata): Valu
     for (const item of value) if (!validateOne(item, owner)) return false;
     return true;
   };
+}
+
+/**
+ * Whether `value` passes `@MaxLength(max)` without asking class-validator.
+ * It counts a string's length without emoji variation selectors and with a
+ * surrogate pair as one, each a global regex match per call, so never more
+ * than `value.length`: a string no longer than `max` in UTF-16 code units
+ * passes. Every app name in every request goes through such a check. False
+ * means only "ask class-validator".
+ */
+function fitsMaxLength(metadata: ValidationMetadata, value: unknown): boolean {
+  return metadata.name === 'maxLength' && typeof value === 'string' && value.length <= (metadata.constraints[0] as number);
 }
 
 /** `@ValidateNested()` with `@Type(() => Class)`: a plain object (or an array of them) checked against Class. */
