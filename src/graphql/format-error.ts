@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { AppError } from '../common/app-errors';
 
@@ -14,6 +14,30 @@ const FRAMEWORK_CODES = new Set([
   'OPERATION_RESOLUTION_FAILURE',
   'BAD_REQUEST',
 ]);
+
+/**
+ * Nest's own HTTP exceptions, by status, as the contract's codes: what Nest
+ * throws when a guard returns false (403), and what a module may throw
+ * (`new NotFoundException(…)`) instead of an AppError. Any other status is
+ * not a client's mistake the API knows how to name: internal, and logged.
+ */
+const HTTP_STATUS_CODES = new Map<number, AppError['code']>([
+  [HttpStatus.BAD_REQUEST, 'BAD_USER_INPUT'],
+  [HttpStatus.UNPROCESSABLE_ENTITY, 'BAD_USER_INPUT'],
+  [HttpStatus.UNAUTHORIZED, 'UNAUTHENTICATED'],
+  [HttpStatus.FORBIDDEN, 'FORBIDDEN'],
+  [HttpStatus.NOT_FOUND, 'NOT_FOUND'],
+  [HttpStatus.CONFLICT, 'CONFLICT'],
+]);
+
+function httpExceptionCode(error: unknown): AppError['code'] | undefined {
+  return error instanceof HttpException ? HTTP_STATUS_CODES.get(error.getStatus()) : undefined;
+}
+
+/** Whether `error` is a client's mistake the API answers with one of the contract's codes, rather than a fault to log. */
+export function isClientMistake(error: unknown): boolean {
+  return error instanceof AppError || httpExceptionCode(error) !== undefined;
+}
 
 /** Marks a fault once it is logged: GraphqlFaultFilter logs it when it happens, and formatGraphQLError does not again. */
 const LOGGED = Symbol('appserver.faultLogged');
@@ -32,7 +56,8 @@ export function logFault(fault: unknown, path: string): void {
 
 /**
  * The one mapping from errors to what a client sees: an AppError becomes its
- * code with its details; a framework error keeps its code; anything else is
+ * code with its details, and so does a Nest HttpException of a status the
+ * contract names (HTTP_STATUS_CODES); a framework error keeps its code; anything else is
  * INTERNAL_SERVER_ERROR with a generic message (logged in full here unless
  * GraphqlFaultFilter already did, never sent). Stack traces never leave the server.
  */
@@ -41,6 +66,11 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
   if (original instanceof AppError) {
     return { ...base, message: original.message, extensions: { code: original.code, ...original.details } };
+  }
+  const httpCode = httpExceptionCode(original);
+  if (httpCode) {
+    // BAD_USER_INPUT always lists its fields; which field a plain BadRequestException means, it does not say.
+    return { ...base, message: original!.message, extensions: httpCode === 'BAD_USER_INPUT' ? { code: httpCode, fields: [] } : { code: httpCode } };
   }
   // Errors graphql-js raised itself (no original, or a GraphQLError): bad query text, unknown field, bad variable.
   const raisedByGraphQL = original === undefined || original instanceof GraphQLError;

@@ -1,4 +1,4 @@
-import { ForbiddenException, Logger } from '@nestjs/common';
+import { ForbiddenException, InternalServerErrorException, Logger } from '@nestjs/common';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { GraphQLError, GraphQLResolveInfo } from 'graphql';
 import { BadUserInputError } from '../common/app-errors';
@@ -42,6 +42,13 @@ describe('GraphqlFaultFilter', () => {
     expect(() => filter.catch(mistake, resolverHost())).toThrow(mistake);
     expect(() => filter.catch(refusal, resolverHost())).toThrow(refusal);
     expect(logger.lines).toEqual([]);
+  });
+
+  it('logs an HttpException of a status the contract does not name, such as 500, as the fault it is', () => {
+    const fault = new InternalServerErrorException('pool exhausted');
+    expect(() => filter.catch(fault, resolverHost())).toThrow(fault);
+    expect(formatted(fault)).toMatchObject({ extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(logger.lines).toEqual([expect.stringMatching(/^error Unexpected error at appSettings\.values: InternalServerErrorException: pool exhausted/)]);
   });
 
   it('leaves a fault no filter saw (say, in a field resolver) for the formatter to log, once', () => {

@@ -1,8 +1,8 @@
-import { ArgumentsHost, Catch, IntrinsicException } from '@nestjs/common';
+import { ArgumentsHost, Catch } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { GqlArgumentsHost } from '@nestjs/graphql';
 import { GraphQLResolveInfo, responsePathAsArray } from 'graphql';
-import { logFault } from './format-error';
+import { isClientMistake, logFault } from './format-error';
 
 /**
  * What happens to an error a resolver, its guard or its pipe throws: a fault
@@ -12,8 +12,9 @@ import { logFault } from './format-error';
  * Why here and not only in format-error: over graphql-ws an operation the
  * client completed (cancelled) before its result arrived never reaches the
  * formatter, and its fault would go unlogged. Why not Nest's default handler:
- * it logs every error that is not an IntrinsicException, and format-error
- * logged each fault a second time. HTTP endpoints (`/health`, 404s, bad
+ * it logs every error that is not an IntrinsicException (and none that is,
+ * such as an HttpException with status 500), and format-error logged each
+ * fault a second time. HTTP endpoints (`/health`, 404s, bad
  * bodies) keep Nest's default; any other context only has the error rethrown,
  * as Nest's own handler does, since BaseExceptionFilter speaks only HTTP.
  */
@@ -21,8 +22,9 @@ import { logFault } from './format-error';
 export class GraphqlFaultFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): unknown {
     if (host.getType() === 'http') return super.catch(exception, host);
-    // Nest's own rule: client mistakes (AppError) and HttpExceptions are IntrinsicExceptions, answers rather than faults.
-    if (exception instanceof Error && !(exception instanceof IntrinsicException)) logFault(exception, pathOf(host));
+    // The formatter's rule: an AppError, or a Nest HttpException of a status the contract names, is an answer.
+    // A thrown non-Error is left to the formatter: graphql-js wraps it in a new Error, which it would log again.
+    if (exception instanceof Error && !isClientMistake(exception)) logFault(exception, pathOf(host));
     throw exception;
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { NotFoundException } from '@nestjs/common';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { AppsService } from '../../src/apps/apps.service';
@@ -26,6 +27,8 @@ describe('error logging', () => {
   });
 
   afterAll(() => server?.close());
+  // Each case injects its own fault into the same service.
+  afterEach(() => jest.restoreAllMocks());
 
   const errorLines = () => logger.lines.filter((line) => line.startsWith('error ') || line.startsWith('fatal '));
 
@@ -47,6 +50,18 @@ describe('error logging', () => {
     // The logger does receive this server's lines (its start-up), so silence here is not a disconnected logger.
     expect(before).toBeGreaterThan(0);
     expect(errorLines()).toEqual([]);
+  });
+
+  it("answers Nest's own HTTP exceptions from a module with the contract's code, and logs nothing", async () => {
+    const admin = await server.loginAsAdmin();
+    // As a module might write it, instead of throwing the AppServer NotFoundError.
+    jest.spyOn(server.app.get(AppsService), 'findAll').mockRejectedValueOnce(new NotFoundException('No apps in this tenant'));
+    const before = errorLines().length;
+
+    const answer = await admin.gql('{ apps { name } }');
+
+    expect(answer.errors).toEqual([expect.objectContaining({ message: 'No apps in this tenant', path: ['apps'], extensions: { code: 'NOT_FOUND' } })]);
+    expect(errorLines().slice(before)).toEqual([]);
   });
 
   it('logs a fault once, with its stack, and tells the client only that it was internal', async () => {

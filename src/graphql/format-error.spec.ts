@@ -1,0 +1,66 @@
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  HttpException,
+  InternalServerErrorException,
+  Logger,
+  NotFoundException,
+  ServiceUnavailableException,
+  UnauthorizedException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { GraphQLError } from 'graphql';
+import { BadUserInputError } from '../common/app-errors';
+import { CapturingLogger } from '../../test/support/capturing-logger';
+import { formatGraphQLError, isClientMistake } from './format-error';
+
+/** What graphql-js and Apollo hand the formatter for an error a resolver of field `app` threw. */
+function formatted(error: Error) {
+  const located = new GraphQLError(error.message, { path: ['app'], originalError: error });
+  return formatGraphQLError(located.toJSON(), located);
+}
+
+describe('formatGraphQLError', () => {
+  const logger = new CapturingLogger();
+  // Jest gives each test file its own module registry, so this override ends with the file.
+  beforeAll(() => Logger.overrideLogger(logger));
+  beforeEach(() => logger.lines.splice(0));
+
+  it("answers Nest's HTTP exceptions of the statuses the contract names with its codes and their messages, and logs none", () => {
+    const answers = [
+      new BadRequestException('appName is missing'),
+      new UnprocessableEntityException('cannot be processed'),
+      new UnauthorizedException('who are you?'),
+      // What Nest throws when a guard returns false.
+      new ForbiddenException('Forbidden resource'),
+      new NotFoundException('No app named "x"'),
+      new ConflictException('already installed'),
+    ].map(formatted);
+
+    expect(answers).toEqual([
+      { message: 'appName is missing', path: ['app'], extensions: { code: 'BAD_USER_INPUT', fields: [] } },
+      { message: 'cannot be processed', path: ['app'], extensions: { code: 'BAD_USER_INPUT', fields: [] } },
+      { message: 'who are you?', path: ['app'], extensions: { code: 'UNAUTHENTICATED' } },
+      { message: 'Forbidden resource', path: ['app'], extensions: { code: 'FORBIDDEN' } },
+      { message: 'No app named "x"', path: ['app'], extensions: { code: 'NOT_FOUND' } },
+      { message: 'already installed', path: ['app'], extensions: { code: 'CONFLICT' } },
+    ]);
+    expect(logger.lines).toEqual([]);
+  });
+
+  it('treats an HTTP exception of any other status as a fault: internal to the client, logged with its stack', () => {
+    const faults = [new InternalServerErrorException('pool exhausted'), new ServiceUnavailableException('down'), new HttpException('slow down', 429)];
+    expect(faults.map(formatted)).toEqual(faults.map(() => ({ message: 'Internal server error', path: ['app'], extensions: { code: 'INTERNAL_SERVER_ERROR' } })));
+    expect(logger.lines).toEqual([
+      expect.stringMatching(/^error Unexpected error at app: InternalServerErrorException: pool exhausted\n\s+at /),
+      expect.stringMatching(/^error Unexpected error at app: ServiceUnavailableException: down\n\s+at /),
+      expect.stringMatching(/^error Unexpected error at app: HttpException: slow down\n\s+at /),
+    ]);
+  });
+
+  it('names the same errors client mistakes as GraphqlFaultFilter asks', () => {
+    expect([new BadUserInputError('bad', []), new NotFoundException(), new ForbiddenException()].map(isClientMistake)).toEqual([true, true, true]);
+    expect([new Error('disk'), new InternalServerErrorException(), new HttpException('slow down', 429), 'text'].map(isClientMistake)).toEqual([false, false, false, false]);
+  });
+});
