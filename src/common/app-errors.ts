@@ -8,7 +8,8 @@ import { IntrinsicException } from '@nestjs/common';
  * An IntrinsicException (still an Error) because Nest's exception handler logs
  * every other error at ERROR with its stack: a client's mistake is an answer,
  * not a fault, and a flood of anonymous or malformed calls must not page the
- * operator. Internal errors are still logged (by Nest and by format-error).
+ * operator. Internal errors are still logged, once each: by GraphqlFaultFilter
+ * where they are thrown, or by format-error.ts (src/graphql).
  */
 export abstract class AppError extends IntrinsicException {
   abstract readonly code: 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT';

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Transform, Type } from 'class-transformer';
-import { IsDefined, IsInt, IsOptional, IsString, MaxLength, registerDecorator, ValidateNested } from 'class-validator';
+import { getMetadataStorage, IsDefined, IsInt, IsOptional, IsString, MaxLength, registerDecorator, ValidateNested } from 'class-validator';
 import { EVENT_CATALOG, EventPayloadMap, EventType } from './event-catalog';
 import { EventDefinition, validatePayload } from './event-definition';
 import { compilePayloadCheck } from './payload-check';
@@ -211,6 +211,15 @@ describe('compiled payload checks', () => {
     expect(verdicts).toEqual(names.map((name) => ({ name, accepted: validatePayload(definition, { name }).length === 0 })));
     // Longer than 3 in UTF-16 code units, and still accepted: the check did not stop at the length.
     expect(verdicts.filter((verdict) => verdict.accepted).map((verdict) => verdict.name)).toEqual(['', 'abc', '😀😀😀', 'a\uFE0Fb\uFE0Fc\uFE0F']);
+
+    // And class-validator is asked only about the strings longer than the limit in code units.
+    const [metadata] = getMetadataStorage().getTargetValidationMetadatas(Named, '', false, false);
+    const [constraint] = getMetadataStorage().getTargetValidatorConstraints(metadata.constraintCls);
+    const asked = jest.spyOn(constraint.instance as { validate: (value: unknown) => boolean }, 'validate');
+    expect([check({ name: 'abc' }), check({ name: '' })]).toEqual([true, true]);
+    expect(asked).not.toHaveBeenCalled();
+    expect(check({ name: '😀😀😀' })).toBe(true);
+    expect(asked).toHaveBeenCalledTimes(1);
   });
 
   it('@IsDefined and conditions behave as in class-validator', () => {

@@ -161,7 +161,12 @@ function compileConstraint(target: Function, metadata: ValidationMetadata): Valu
  * means only "ask class-validator".
  */
 function fitsMaxLength(metadata: ValidationMetadata, value: unknown): boolean {
-  return metadata.name === 'maxLength' && typeof value === 'string' && value.length <= (metadata.constraints[0] as number);
+  return (
+    metadata.type === ValidationTypes.CUSTOM_VALIDATION &&
+    metadata.name === 'maxLength' &&
+    typeof value === 'string' &&
+    value.length <= (metadata.constraints[0] as number)
+  );
 }
 
 /** `@ValidateNested()` with `@Type(() => Class)`: a plain object (or an array of them) checked against Class. */

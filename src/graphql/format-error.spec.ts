@@ -49,6 +49,27 @@ describe('formatGraphQLError', () => {
     expect(logger.lines).toEqual([]);
   });
 
+  it('never sends the text of an error an HTTP exception was built around, and turns a list of reasons into BAD_USER_INPUT fields', () => {
+    const driverError = new Error('duplicate key value violates unique constraint "users_email_key"');
+    expect(formatted(new BadRequestException(driverError))).toEqual({ message: 'Invalid input', path: ['app'], extensions: { code: 'BAD_USER_INPUT', fields: [] } });
+    expect(formatted(new ConflictException(driverError))).toEqual({ message: 'Conflict', path: ['app'], extensions: { code: 'CONFLICT' } });
+    // As Nest's own ValidationPipe throws it.
+    expect(formatted(new BadRequestException(['name must be shorter', 'version must be semver']))).toEqual({
+      message: 'Invalid input: name must be shorter; version must be semver',
+      path: ['app'],
+      extensions: {
+        code: 'BAD_USER_INPUT',
+        fields: [
+          { field: '', reason: 'name must be shorter' },
+          { field: '', reason: 'version must be semver' },
+        ],
+      },
+    });
+    expect(formatted(new NotFoundException({ message: 'No such app', app: 'x' }))).toEqual({ message: 'No such app', path: ['app'], extensions: { code: 'NOT_FOUND' } });
+    expect(formatted(new NotFoundException())).toEqual({ message: 'Not Found', path: ['app'], extensions: { code: 'NOT_FOUND' } });
+    expect(logger.lines).toEqual([]);
+  });
+
   it('treats an HTTP exception of any other status as a fault: internal to the client, logged with its stack', () => {
     const faults = [new InternalServerErrorException('pool exhausted'), new ServiceUnavailableException('down'), new HttpException('slow down', 429)];
     expect(faults.map(formatted)).toEqual(faults.map(() => ({ message: 'Internal server error', path: ['app'], extensions: { code: 'INTERNAL_SERVER_ERROR' } })));
@@ -60,7 +81,9 @@ describe('formatGraphQLError', () => {
   });
 
   it('names the same errors client mistakes as GraphqlFaultFilter asks', () => {
-    expect([new BadUserInputError('bad', []), new NotFoundException(), new ForbiddenException()].map(isClientMistake)).toEqual([true, true, true]);
-    expect([new Error('disk'), new InternalServerErrorException(), new HttpException('slow down', 429), 'text'].map(isClientMistake)).toEqual([false, false, false, false]);
+    const framework = new GraphQLError('limit must be positive', { extensions: { code: 'BAD_USER_INPUT' } });
+    expect([new BadUserInputError('bad', []), new NotFoundException(), new ForbiddenException(), framework].map(isClientMistake)).toEqual([true, true, true, true]);
+    const uncoded = new GraphQLError('no code');
+    expect([new Error('disk'), new InternalServerErrorException(), new HttpException('slow down', 429), uncoded, 'text'].map(isClientMistake)).toEqual([false, false, false, false, false]);
   });
 });

@@ -51,11 +51,40 @@ describe('GraphqlFaultFilter', () => {
     expect(logger.lines).toEqual([expect.stringMatching(/^error Unexpected error at appSettings\.values: InternalServerErrorException: pool exhausted/)]);
   });
 
-  it('leaves a fault no filter saw (say, in a field resolver) for the formatter to log, once', () => {
+  it('leaves a fault no filter saw (say, in a field resolver) for the formatter to log, once per answer', () => {
     const fault = new Error('a field went wrong');
     formatted(fault);
-    formatted(fault);
     expect(logger.lines).toEqual([expect.stringMatching(/^error Unexpected error at appSettings\.values: Error: a field went wrong/)]);
+    formatted(fault);
+    expect(logger.lines).toHaveLength(2);
+  });
+
+  it('logs one error object that fails two requests (a shared load, a constant) once for each, however the answers interleave', () => {
+    const fault = new Error('the shared load failed');
+    expect(() => filter.catch(fault, resolverHost())).toThrow(fault);
+    expect(() => filter.catch(fault, resolverHost())).toThrow(fault);
+    formatted(fault);
+    formatted(fault);
+    expect(logger.lines).toHaveLength(2);
+
+    // The next request it fails is logged again.
+    expect(() => filter.catch(fault, resolverHost())).toThrow(fault);
+    formatted(fault);
+    expect(logger.lines).toHaveLength(3);
+  });
+
+  it('does not log a GraphQLError a resolver throws with a framework code such as BAD_USER_INPUT, as graphql-js would not', () => {
+    const mistake = new GraphQLError('limit must be positive', { extensions: { code: 'BAD_USER_INPUT' } });
+    expect(() => filter.catch(mistake, resolverHost())).toThrow(mistake);
+    expect(formatted(mistake)).toMatchObject({ message: 'limit must be positive', extensions: { code: 'BAD_USER_INPUT' } });
+    expect(logger.lines).toEqual([]);
+  });
+
+  it('logs a frozen fault it cannot count, and the formatter logs it again rather than not at all', () => {
+    const fault = Object.freeze(new Error('frozen'));
+    expect(() => filter.catch(fault, resolverHost())).toThrow(fault);
+    formatted(fault);
+    expect(logger.lines).toEqual([expect.stringContaining('Error: frozen'), expect.stringContaining('Error: frozen')]);
   });
 
   it('only rethrows in a context that is neither GraphQL nor HTTP, where it has no path to name but still logs the fault', () => {
