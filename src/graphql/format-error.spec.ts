@@ -10,10 +10,10 @@ import {
   UnauthorizedException,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import { GraphQLError } from 'graphql';
+import { buildSchema, GraphQLError, parse, validate } from 'graphql';
 import { BadUserInputError } from '../common/app-errors';
 import { CapturingLogger } from '../../test/support/capturing-logger';
-import { formatGraphQLError, isClientMistake } from './format-error';
+import { formatGraphQLError, formatOperationErrors, isClientMistake } from './format-error';
 
 /** What graphql-js and Apollo hand the formatter for an error a resolver of field `app` threw. */
 function formatted(error: Error) {
@@ -85,5 +85,25 @@ describe('formatGraphQLError', () => {
     expect([new BadUserInputError('bad', []), new NotFoundException(), new ForbiddenException(), framework].map(isClientMistake)).toEqual([true, true, true, true]);
     const uncoded = new GraphQLError('no code');
     expect([new Error('disk'), new InternalServerErrorException(), new HttpException('slow down', 429), uncoded, 'text'].map(isClientMistake)).toEqual([false, false, false, false, false]);
+  });
+
+  describe('formatOperationErrors (graphql-ws error messages)', () => {
+    it('calls the errors of a query that does not validate GRAPHQL_VALIDATION_FAILED, and logs nothing', () => {
+      const errors = validate(buildSchema('type Query { a: Int }'), parse('{ b }'));
+      expect(formatOperationErrors(errors)).toEqual([
+        { message: 'Cannot query field "b" on type "Query". Did you mean "a"?', locations: [{ line: 1, column: 3 }], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+      ]);
+      expect(logger.lines).toEqual([]);
+    });
+
+    it("answers an error a subscription's stream threw, as graphql-ws wraps it, like any resolver's: a fault internal and logged, a mistake by its code", () => {
+      // What graphql-ws hands onError when iterating the stream fails.
+      const wrapped = (error: Error) => new GraphQLError(error.message, { originalError: error });
+      expect(formatOperationErrors([wrapped(new Error('the bus went away')), wrapped(new BadUserInputError('bad filter', []))])).toEqual([
+        { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+        { message: 'bad filter', extensions: { code: 'BAD_USER_INPUT', fields: [] } },
+      ]);
+      expect(logger.lines).toEqual([expect.stringMatching(/^error Unexpected error at request: Error: the bus went away\n\s+at /)]);
+    });
   });
 });

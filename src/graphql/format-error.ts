@@ -134,3 +134,20 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   logFormattedFault(original ?? error ?? formatted.message, formatted.path?.join('.') ?? 'request');
   return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
+
+/**
+ * The errors graphql-ws sends in an `error` message (its `onError` hook):
+ * those of a query that does not parse or validate, raised by graphql-js with
+ * nothing underneath, are GRAPHQL_VALIDATION_FAILED, as graphql-ws does not
+ * go through Apollo to get codes; an error a subscription's stream threw
+ * while it ran (graphql-ws wraps it, `originalError` underneath) goes through
+ * formatGraphQLError like any other: its code if it is a client's mistake,
+ * else INTERNAL_SERVER_ERROR and logged.
+ */
+export function formatOperationErrors(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
+  return errors.map((error) =>
+    error.originalError && !(error.originalError instanceof GraphQLError)
+      ? formatGraphQLError(error.toJSON(), error)
+      : { message: error.message, locations: error.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+  );
+}

@@ -16,7 +16,7 @@ import { GRAPHQL_PATH } from './graphql-path';
 import { HostHeaderHook } from './host-header.hook';
 import { depthLimit } from './depth-limit.rule';
 import { EagerContextCreatorModule } from './eager-context-creator.module';
-import { formatGraphQLError } from './format-error';
+import { formatGraphQLError, formatOperationErrors } from './format-error';
 import { GraphqlFaultFilter } from './graphql-fault.filter';
 import { GraphqlContext } from './graphql-context';
 import { SharedSubscriptionExecution } from './shared-subscription-execution';
@@ -122,9 +122,9 @@ function graphqlWsOptions(authenticator: SessionAuthenticator, connections: WebS
     // the same extensions.code (FORBIDDEN, BAD_USER_INPUT, …) over the socket as over HTTP.
     onNext: (_ctx: SocketContext, _id: string, _payload: unknown, _args: unknown, result: ExecutionResult) =>
       result.errors ? formatErrors(result) : undefined,
-    // Errors before execution (a query that does not parse or validate) are sent as graphql-ws `error` messages.
-    onError: (_ctx: SocketContext, _id: string, _payload: unknown, errors: readonly GraphQLError[]) =>
-      errors.map((error) => ({ message: error.message, locations: error.locations, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
+    // Sent as graphql-ws `error` messages: errors before execution (a query that does not parse or validate), and
+    // an error a subscription's stream throws.
+    onError: (_ctx: SocketContext, _id: string, _payload: unknown, errors: readonly GraphQLError[]) => formatOperationErrors(errors),
   };
 }
 
