@@ -128,8 +128,9 @@ function compileConstraint(target: Function, metadata: ValidationMetadata): Valu
   const constraints = getMetadataStorage().getTargetValidatorConstraints(metadata.constraintCls);
   if (constraints.length === 0 || constraints.some((c) => c.async)) return undefined;
   const validators = constraints.map((c) => c.instance);
+  const maxLength = maxLengthOf(metadata);
   const validateOne = (value: unknown, owner: object): boolean => {
-    if (fitsMaxLength(metadata, value)) return true;
+    if (maxLength !== undefined && typeof value === 'string' && value.length <= maxLength) return true;
     const args: ValidationArguments = {
       targetName: target.name,
       property: metadata.propertyName,
@@ -153,20 +154,16 @@ function compileConstraint(target: Function, metadata: ValidationMetadata): Valu
 }
 
 /**
- * Whether `value` passes `@MaxLength(max)` without asking class-validator.
- * It counts a string's length without emoji variation selectors and with a
- * surrogate pair as one, each a global regex match per call, so never more
- * than `value.length`: a string no longer than `max` in UTF-16 code units
- * passes. Every app name in every request goes through such a check. False
- * means only "ask class-validator".
+ * The limit of a `@MaxLength(max)` rule, which a string passes without asking
+ * class-validator when it is no longer than `max` in UTF-16 code units:
+ * class-validator counts its length without emoji variation selectors and
+ * with a surrogate pair as one, each a global regex match per call, so never
+ * more than `value.length`. Every app name in every request goes through such
+ * a check. Undefined for any other rule.
  */
-function fitsMaxLength(metadata: ValidationMetadata, value: unknown): boolean {
-  return (
-    metadata.type === ValidationTypes.CUSTOM_VALIDATION &&
-    metadata.name === 'maxLength' &&
-    typeof value === 'string' &&
-    value.length <= (metadata.constraints[0] as number)
-  );
+function maxLengthOf(metadata: ValidationMetadata): number | undefined {
+  const [max] = metadata.constraints ?? [];
+  return metadata.type === ValidationTypes.CUSTOM_VALIDATION && metadata.name === 'maxLength' && typeof max === 'number' ? max : undefined;
 }
 
 /** `@ValidateNested()` with `@Type(() => Class)`: a plain object (or an array of them) checked against Class. */
