@@ -11,6 +11,7 @@ import type { Context as WsContext } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { UserPrincipal } from '../common/principal';
 import { SessionAuthenticator } from '../sessions/session-authenticator';
+import { CompiledQueryExecutor } from './compiled-query-executor';
 import { CorrelationHook } from './correlation.hook';
 import { GRAPHQL_PATH } from './graphql-path';
 import { HostHeaderHook } from './host-header.hook';
@@ -51,29 +52,36 @@ export const MAX_QUERY_DEPTH = 10;
       // EagerContextCreatorModule: found here before the global ExternalContextCreator (see the module).
       imports: [EagerContextCreatorModule, WebSocketConnectionsModule],
       inject: [SessionAuthenticator, WebSocketConnections],
-      useFactory: (authenticator: SessionAuthenticator, connections: WebSocketConnections) => ({
-        autoSchemaFile: join(process.cwd(), 'schema.gql'),
-        sortSchema: true,
-        path: GRAPHQL_PATH,
-        playground: false,
-        introspection: true,
-        includeStacktraceInErrorResponses: false,
-        formatError: formatGraphQLError,
-        validationRules: [depthLimit(MAX_QUERY_DEPTH)],
-        // Apollo's default cache-control plugin hooks every field of every operation to compute a Cache-Control
-        // header from @cacheControl hints; the schema has none (answers are per session), so it only cost time.
-        plugins: [ApolloServerPluginCacheControlDisabled()],
-        subscriptions: {
-          // The graphql-ws protocol (graphql-transport-ws), as Apollo Client's GraphQLWsLink speaks it, on /graphql.
-          'graphql-ws': graphqlWsOptions(authenticator, connections),
-        },
-        // HTTP (Apollo's Fastify integration passes the request): the principal of each request from its bearer
-        // token. WebSocket (graphql-ws passes its context): the one established at connect.
-        context: async (input: FastifyRequest | { extra: SocketExtra }): Promise<GraphqlContext> => {
-          if ('extra' in input) return { principal: input.extra.principal ?? null, socket: input.extra.socket };
-          return { req: input, principal: await authenticator.authenticateAuthorization(input.headers.authorization) };
-        },
-      }),
+      useFactory: (authenticator: SessionAuthenticator, connections: WebSocketConnections) => {
+        const executor = new CompiledQueryExecutor();
+        return {
+          autoSchemaFile: join(process.cwd(), 'schema.gql'),
+          sortSchema: true,
+          path: GRAPHQL_PATH,
+          playground: false,
+          introspection: true,
+          includeStacktraceInErrorResponses: false,
+          formatError: formatGraphQLError,
+          validationRules: [depthLimit(MAX_QUERY_DEPTH)],
+          // Apollo's default cache-control plugin hooks every field of every operation to compute a Cache-Control
+          // header from @cacheControl hints; the schema has none (answers are per session), so it only cost time.
+          plugins: [ApolloServerPluginCacheControlDisabled()],
+          // Queries that are sent again run as compiled functions (graphql-jit) rather than through graphql-js's
+          // interpreter; Apollo takes such an executor as a "gateway" to the schema Nest built (see the class).
+          transformSchema: executor.useSchema,
+          gateway: executor.asGateway(),
+          subscriptions: {
+            // The graphql-ws protocol (graphql-transport-ws), as Apollo Client's GraphQLWsLink speaks it, on /graphql.
+            'graphql-ws': graphqlWsOptions(authenticator, connections),
+          },
+          // HTTP (Apollo's Fastify integration passes the request): the principal of each request from its bearer
+          // token. WebSocket (graphql-ws passes its context): the one established at connect.
+          context: async (input: FastifyRequest | { extra: SocketExtra }): Promise<GraphqlContext> => {
+            if ('extra' in input) return { principal: input.extra.principal ?? null, socket: input.extra.socket };
+            return { req: input, principal: await authenticator.authenticateAuthorization(input.headers.authorization) };
+          },
+        };
+      },
     }),
   ],
   providers: [

@@ -1,0 +1,211 @@
+import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import {
+  execute,
+  getOperationAST,
+  GraphQLError,
+  GraphQLInt,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+  parse,
+  validate,
+} from 'graphql';
+import type { ExecutionResult } from 'graphql';
+import { compileQuery } from 'graphql-jit';
+import { ForbiddenError } from '../common/app-errors';
+import { CompiledQueryExecutor, QueryCompiler } from './compiled-query-executor';
+
+/** A schema with what the API's resolvers do: answer at once or later, return null, throw an AppError or a fault. */
+function testSchema(): GraphQLSchema {
+  const item: GraphQLObjectType = new GraphQLObjectType({
+    name: 'Item',
+    fields: () => ({
+      name: { type: new GraphQLNonNull(GraphQLString) },
+      size: { type: GraphQLInt },
+      later: { type: GraphQLString, resolve: async (parent: { name: string }) => `${parent.name} later` },
+      refused: {
+        type: GraphQLString,
+        resolve: () => {
+          throw new ForbiddenError('Only the owner may see this');
+        },
+      },
+      broken: {
+        type: new GraphQLNonNull(GraphQLString),
+        resolve: async () => {
+          throw new Error('database gone');
+        },
+      },
+      missing: { type: new GraphQLNonNull(GraphQLString), resolve: () => null },
+    }),
+  });
+  let counter = 0;
+  return new GraphQLSchema({
+    query: new GraphQLObjectType({
+      name: 'Query',
+      fields: {
+        item: {
+          type: item,
+          args: { name: { type: new GraphQLNonNull(GraphQLString) } },
+          resolve: (_root, args: { name: string }) => (args.name === 'none' ? null : { name: args.name, size: args.name.length }),
+        },
+        items: { type: new GraphQLList(item), resolve: async () => [{ name: 'a', size: 1 }, { name: 'bb' }] },
+        who: { type: GraphQLString, resolve: (_root, _args, context: { user: string }) => context.user },
+      },
+    }),
+    mutation: new GraphQLObjectType({ name: 'Mutation', fields: { count: { type: GraphQLInt, resolve: () => ++counter } } }),
+  });
+}
+
+/** The request Apollo hands its gateway's executor, for a query it has parsed and validated. */
+function requestFor(schema: GraphQLSchema, document: ReturnType<typeof parse>, variables?: Record<string, unknown>): GatewayGraphQLRequestContext {
+  expect(validate(schema, document)).toEqual([]);
+  const operation = getOperationAST(document)!;
+  return {
+    document,
+    operation,
+    operationName: operation.name?.value ?? null,
+    request: { variables },
+    context: { user: 'ada' },
+  } as unknown as GatewayGraphQLRequestContext;
+}
+
+/**
+ * What Apollo and formatGraphQLError make of a result: the data, and each
+ * error's message, locations, path and extensions, and the kind and message
+ * of its original error (whose stack differs, as it was thrown elsewhere).
+ */
+function observable(result: ExecutionResult) {
+  return {
+    data: result.data,
+    errors: result.errors?.map((error) => ({
+      json: error.toJSON(),
+      isGraphQLJsError: error instanceof GraphQLError && typeof error.extensions === 'object',
+      original: error.originalError && { kind: error.originalError.constructor.name, message: error.originalError.message },
+    })),
+  };
+}
+
+describe('CompiledQueryExecutor', () => {
+  let schema: GraphQLSchema;
+  let compilations: number;
+  let executor: CompiledQueryExecutor;
+  const countingCompiler: QueryCompiler = (...args) => {
+    compilations++;
+    return compileQuery(...args);
+  };
+
+  beforeEach(() => {
+    schema = testSchema();
+    compilations = 0;
+    executor = new CompiledQueryExecutor(1, countingCompiler);
+    executor.useSchema(schema);
+  });
+
+  /** Runs one document as graphql-js does it and then twice more through the executor (interpreted, then compiled). */
+  async function runThrice(query: string, variables?: Record<string, unknown>) {
+    const document = parse(query);
+    const request = requestFor(schema, document, variables);
+    const reference = await execute({ schema, document, contextValue: request.context, variableValues: variables });
+    const interpreted = await executor.executor(request);
+    const compiled = await executor.executor(request);
+    return { reference, interpreted, compiled };
+  }
+
+  it('runs a query through graphql-js the first time and compiles it once, for its second and later runs', async () => {
+    const document = parse('query Q($n: String!) { item(name: $n) { name size } }');
+    const request = requestFor(schema, document, { n: 'abc' });
+
+    await executor.executor(request);
+    expect(compilations).toBe(0);
+    for (let run = 0; run < 3; run++) expect(await executor.executor(request)).toEqual({ data: { item: { name: 'abc', size: 3 } } });
+    expect(compilations).toBe(1);
+  });
+
+  it('compiles at first sight when told to run nothing interpreted', async () => {
+    const eager = new CompiledQueryExecutor(0, countingCompiler);
+    eager.useSchema(schema);
+    expect(await eager.executor(requestFor(schema, parse('{ who }')))).toEqual({ data: { who: 'ada' } });
+    expect(compilations).toBe(1);
+  });
+
+  it('never compiles a mutation: each runs through graphql-js, in order', async () => {
+    const request = requestFor(schema, parse('mutation { a: count b: count }'));
+    const answers = [await executor.executor(request), await executor.executor(request), await executor.executor(request)];
+
+    expect(answers.map((answer) => answer.data)).toEqual([
+      { a: 1, b: 2 },
+      { a: 3, b: 4 },
+      { a: 5, b: 6 },
+    ]);
+    expect(compilations).toBe(0);
+  });
+
+  it.each([
+    ['nested fields, aliases and the context', '{ who first: item(name: "x") { name size } none: item(name: "none") { name } }'],
+    ['lists and resolvers that answer later', '{ items { name size later } }'],
+    ['fragments and @skip / @include', '{ item(name: "frag") { ...F size @skip(if: true) } } fragment F on Item { name later @include(if: false) }'],
+    ['an AppError: null where it was thrown, the error with its path and original', '{ item(name: "x") { name refused } }'],
+    ['a fault in a non-null field: the parent becomes null', '{ item(name: "x") { name broken } items { name } }'],
+    ['null returned for a non-null field', '{ items { name missing } }'],
+  ])('answers exactly as graphql-js does: %s', async (_case, query) => {
+    const { reference, interpreted, compiled } = await runThrice(query);
+
+    expect(compilations).toBe(1);
+    expect(observable(interpreted)).toEqual(observable(reference));
+    expect(observable(compiled)).toEqual(observable(reference));
+  });
+
+  it('hands Apollo graphql-js errors, so it finds their extensions and original error', async () => {
+    const { compiled } = await runThrice('{ item(name: "x") { refused } }');
+
+    const [error] = compiled.errors!;
+    expect(Object.getPrototypeOf(error)).toBe(GraphQLError.prototype);
+    expect(error.originalError).toBeInstanceOf(ForbiddenError);
+    expect(error.extensions).toEqual({});
+    expect(error.toJSON()).toEqual({ message: 'Only the owner may see this', locations: [{ line: 1, column: 21 }], path: ['item', 'refused'] });
+  });
+
+  it('answers variables that do not coerce with the errors of graphql-js, which Apollo makes BAD_USER_INPUT', async () => {
+    const document = parse('query Q($n: String!) { item(name: $n) { name } }');
+    const request = requestFor(schema, document, { n: 'warm' });
+    await executor.executor(request);
+    await executor.executor(request);
+    expect(compilations).toBe(1);
+
+    for (const variables of [{}, { n: 42 }, { n: null }]) {
+      const wrong = { ...request, request: { variables } } as GatewayGraphQLRequestContext;
+      const reference = await execute({ schema, document, variableValues: variables });
+      const answer = await executor.executor(wrong);
+      expect(reference.errors).toHaveLength(1);
+      // Apollo tells a variable's error by the variable definition it names (its `nodes`).
+      expect(observable(answer)).toEqual(observable(reference));
+      expect(answer.errors![0].nodes?.[0]?.kind).toBe('VariableDefinition');
+    }
+  });
+
+  it('runs what graphql-jit cannot compile through graphql-js, and does not try again', async () => {
+    const refusing = new CompiledQueryExecutor(0, () => {
+      compilations++;
+      return { errors: [new GraphQLError('cannot compile this')] };
+    });
+    refusing.useSchema(schema);
+    const request = requestFor(schema, parse('{ who }'));
+
+    expect(await refusing.executor(request)).toEqual({ data: { who: 'ada' } });
+    expect(await refusing.executor(request)).toEqual({ data: { who: 'ada' } });
+    expect(compilations).toBe(1);
+  });
+
+  it('gives Apollo, as a gateway, the schema Nest built, and refuses to start without one', async () => {
+    const gateway = executor.asGateway();
+    const loaded: GraphQLSchema[] = [];
+    gateway.onSchemaLoadOrUpdate(({ apiSchema }) => loaded.push(apiSchema));
+    const { executor: loadedExecutor } = await gateway.load({ apollo: {} as never });
+
+    expect(loaded).toEqual([schema]);
+    expect(loadedExecutor).toBe(executor.executor);
+    expect(() => new CompiledQueryExecutor().asGateway().onSchemaLoadOrUpdate(() => undefined)).toThrow(/transformSchema/);
+  });
+});
