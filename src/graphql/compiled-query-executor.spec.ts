@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import {
   execute,
@@ -10,6 +11,7 @@ import {
   GraphQLSchema,
   GraphQLString,
   parse,
+  print,
   validate,
 } from 'graphql';
 import type { ExecutionResult } from 'graphql';
@@ -66,6 +68,7 @@ function requestFor(schema: GraphQLSchema, document: ReturnType<typeof parse>, v
     document,
     operation,
     operationName: operation.name?.value ?? null,
+    queryHash: createHash('sha256').update(print(document)).digest('hex'),
     request: { variables },
     context: { user: 'ada' },
   } as unknown as GatewayGraphQLRequestContext;
@@ -183,6 +186,19 @@ describe('CompiledQueryExecutor', () => {
       expect(observable(answer)).toEqual(observable(reference));
       expect(answer.errors![0].nodes?.[0]?.kind).toBe('VariableDefinition');
     }
+  });
+
+  it('keeps the most recently used queries within its bound, and compiles again one it had to drop', async () => {
+    const bounded = new CompiledQueryExecutor(0, countingCompiler, 2);
+    bounded.useSchema(schema);
+    const [who, item, items] = ['{ who }', '{ item(name: "x") { name } }', '{ items { name } }'].map((query) => requestFor(schema, parse(query)));
+
+    for (const request of [who, item, who, items]) await bounded.executor(request);
+    expect(compilations).toBe(3);
+    await bounded.executor(who);
+    expect(compilations).toBe(3);
+    expect(await bounded.executor(item)).toEqual({ data: { item: { name: 'x' } } });
+    expect(compilations).toBe(4);
   });
 
   it('runs what graphql-jit cannot compile through graphql-js, and does not try again', async () => {

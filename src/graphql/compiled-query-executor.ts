@@ -1,8 +1,9 @@
 import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import { execute, GraphQLError, printSchema } from 'graphql';
-import type { ExecutionResult, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import type { ExecutionResult, GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { CompiledQuery } from 'graphql-jit';
+import { L1LruStore } from '../cache/l1-lru.store';
 
 /**
  * How many times a query runs through graphql-js before it is compiled.
@@ -13,11 +14,22 @@ import type { CompiledQuery } from 'graphql-jit';
  */
 export const INTERPRETED_RUNS_BEFORE_COMPILING = 1;
 
+/**
+ * How many queries are remembered (compiled, or counted towards it). An app
+ * sends a few dozen different queries; the bound caps what a client sending
+ * ever new ones can make the server hold — a compiled query is generated
+ * code, tens of KB — and the least recently used goes first.
+ */
+export const MAX_PLANNED_QUERIES = 1_000;
+
+/** Plans are dropped for room only, never for age. */
+const NO_EXPIRY = Number.POSITIVE_INFINITY;
+
 /** graphql-jit's compiler, as CompiledQueryExecutor calls it (a seam for the unit spec). */
 export type QueryCompiler = (schema: GraphQLSchema, document: GatewayGraphQLRequestContext['document'], operationName?: string) => CompiledQuery | ExecutionResult;
 
 /** What is known of one operation: how often it ran interpreted, then its compiled form (or that it cannot be compiled). */
-type Plan = { runs: number } | { compiled: CompiledQuery } | { uncompilable: true };
+type Plan = { readonly runs: number } | { readonly compiled: CompiledQuery } | { readonly uncompilable: true };
 
 type Result = ExecutionResult<Record<string, unknown>>;
 
@@ -33,10 +45,9 @@ type Result = ExecutionResult<Record<string, unknown>>;
  *   operations itself, with graphql-js.
  * - Queries only. Mutations change state and are not the hot path: they keep
  *   graphql-js's serial execution exactly as it is.
- * - A query from its second run on (INTERPRETED_RUNS_BEFORE_COMPILING), and
- *   only when Apollo hands over the same parsed document again — it does
- *   from its document cache, which bounds what is kept here: plans live in a
- *   WeakMap keyed by the document's operation and go when Apollo drops it.
+ * - A query from its second run on (INTERPRETED_RUNS_BEFORE_COMPILING). Plans
+ *   are kept by the query text's hash (Apollo's, computed for every request
+ *   anyway) and operation name, in a bounded LRU (MAX_PLANNED_QUERIES).
  * - Variables that do not coerce: the query is run by graphql-js instead
  *   (no resolver has run yet), so the client gets graphql-js's errors, which
  *   Apollo recognises as BAD_USER_INPUT.
@@ -55,12 +66,15 @@ type Result = ExecutionResult<Record<string, unknown>>;
  */
 export class CompiledQueryExecutor {
   private schema?: GraphQLSchema;
-  private readonly plans = new WeakMap<OperationDefinitionNode, Plan>();
+  private readonly plans: L1LruStore<Plan>;
 
   constructor(
     private readonly interpretedRuns = INTERPRETED_RUNS_BEFORE_COMPILING,
     private readonly compile: QueryCompiler = compileQuery,
-  ) {}
+    maxPlannedQueries = MAX_PLANNED_QUERIES,
+  ) {
+    this.plans = new L1LruStore<Plan>(maxPlannedQueries, Date.now);
+  }
 
   /** For Nest's `transformSchema` option: the schema Nest generated, kept to run queries against, and returned as is. */
   readonly useSchema = (schema: GraphQLSchema): GraphQLSchema => {
@@ -113,16 +127,18 @@ export class CompiledQueryExecutor {
   }
 
   private compiledFor(request: GatewayGraphQLRequestContext): CompiledQuery | undefined {
-    const plan = this.plans.get(request.operation) ?? { runs: 0 };
+    // Apollo has resolved the operation: its name tells it apart from the document's others.
+    const key = request.operationName === null ? request.queryHash : `${request.queryHash}:${request.operationName}`;
+    const plan = this.plans.get(key) ?? { runs: 0 };
     if ('compiled' in plan) return plan.compiled;
     if ('uncompilable' in plan) return undefined;
     if (plan.runs < this.interpretedRuns) {
-      this.plans.set(request.operation, { runs: plan.runs + 1 });
+      this.plans.set(key, { runs: plan.runs + 1 }, NO_EXPIRY);
       return undefined;
     }
     const compiled = this.compile(this.requireSchema(), request.document, request.operation.name?.value);
     // graphql-jit answers with errors instead of a function for what it cannot compile; graphql-js runs those.
-    this.plans.set(request.operation, isCompiledQuery(compiled) ? { compiled } : { uncompilable: true });
+    this.plans.set(key, isCompiledQuery(compiled) ? { compiled } : { uncompilable: true }, NO_EXPIRY);
     return isCompiledQuery(compiled) ? compiled : undefined;
   }
 
