@@ -17,7 +17,7 @@ import {
 import type { ExecutionResult } from 'graphql';
 import { compileQuery } from 'graphql-jit';
 import { ForbiddenError } from '../common/app-errors';
-import { CompiledQueryExecutor, QueryCompiler } from './compiled-query-executor';
+import { CompiledQueryExecutor, CompiledQueryExecutorOptions, MAX_COMPILED_QUERY_LENGTH, QueryCompiler } from './compiled-query-executor';
 
 /** A schema with what the API's resolvers do: answer at once or later, return null, throw an AppError or a fault. */
 function testSchema(): GraphQLSchema {
@@ -60,18 +60,37 @@ function testSchema(): GraphQLSchema {
   });
 }
 
-/** The request Apollo hands its gateway's executor, for a query it has parsed and validated. */
-function requestFor(schema: GraphQLSchema, document: ReturnType<typeof parse>, variables?: Record<string, unknown>): GatewayGraphQLRequestContext {
+/**
+ * The request Apollo hands its gateway's executor, for a query it has parsed
+ * and validated, with the operation it resolved from `operationName` (none,
+ * when it could not).
+ */
+function requestFor(
+  schema: GraphQLSchema,
+  document: ReturnType<typeof parse>,
+  variables?: Record<string, unknown>,
+  operationName?: string,
+  context: object = { user: 'ada' },
+): GatewayGraphQLRequestContext {
   expect(validate(schema, document)).toEqual([]);
-  const operation = getOperationAST(document)!;
+  const source = print(document);
+  const operation = getOperationAST(document, operationName) ?? undefined;
   return {
     document,
+    source,
     operation,
-    operationName: operation.name?.value ?? null,
-    queryHash: createHash('sha256').update(print(document)).digest('hex'),
-    request: { variables },
-    context: { user: 'ada' },
+    operationName: operation?.name?.value ?? null,
+    queryHash: createHash('sha256').update(source).digest('hex'),
+    request: { variables, operationName },
+    context,
   } as unknown as GatewayGraphQLRequestContext;
+}
+
+/** An executor with the schema loaded, as Apollo's start loads it through the gateway. */
+function startedExecutor(schema: GraphQLSchema, options: CompiledQueryExecutorOptions): CompiledQueryExecutor {
+  const executor = new CompiledQueryExecutor(options);
+  executor.asGateway(() => schema).onSchemaLoadOrUpdate(() => undefined);
+  return executor;
 }
 
 /**
@@ -84,7 +103,7 @@ function observable(result: ExecutionResult) {
     data: result.data,
     errors: result.errors?.map((error) => ({
       json: error.toJSON(),
-      isGraphQLJsError: error instanceof GraphQLError && typeof error.extensions === 'object',
+      graphqlJsKind: Object.getPrototypeOf(error) === GraphQLError.prototype,
       original: error.originalError && { kind: error.originalError.constructor.name, message: error.originalError.message },
     })),
   };
@@ -102,8 +121,7 @@ describe('CompiledQueryExecutor', () => {
   beforeEach(() => {
     schema = testSchema();
     compilations = 0;
-    executor = new CompiledQueryExecutor(1, countingCompiler);
-    executor.useSchema(schema);
+    executor = startedExecutor(schema, { compile: countingCompiler });
   });
 
   /** Runs one document as graphql-js does it and then twice more through the executor (interpreted, then compiled). */
@@ -127,8 +145,7 @@ describe('CompiledQueryExecutor', () => {
   });
 
   it('compiles at first sight when told to run nothing interpreted', async () => {
-    const eager = new CompiledQueryExecutor(0, countingCompiler);
-    eager.useSchema(schema);
+    const eager = startedExecutor(schema, { interpretedRunsBeforeCompiling: 0, compile: countingCompiler });
     expect(await eager.executor(requestFor(schema, parse('{ who }')))).toEqual({ data: { who: 'ada' } });
     expect(compilations).toBe(1);
   });
@@ -189,8 +206,7 @@ describe('CompiledQueryExecutor', () => {
   });
 
   it('keeps the most recently used queries within its bound, and compiles again one it had to drop', async () => {
-    const bounded = new CompiledQueryExecutor(0, countingCompiler, 2);
-    bounded.useSchema(schema);
+    const bounded = startedExecutor(schema, { interpretedRunsBeforeCompiling: 0, compile: countingCompiler, maxCompiledQueries: 2 });
     const [who, item, items] = ['{ who }', '{ item(name: "x") { name } }', '{ items { name } }'].map((query) => requestFor(schema, parse(query)));
 
     for (const request of [who, item, who, items]) await bounded.executor(request);
@@ -202,11 +218,13 @@ describe('CompiledQueryExecutor', () => {
   });
 
   it('runs what graphql-jit cannot compile through graphql-js, and does not try again', async () => {
-    const refusing = new CompiledQueryExecutor(0, () => {
-      compilations++;
-      return { errors: [new GraphQLError('cannot compile this')] };
+    const refusing = startedExecutor(schema, {
+      interpretedRunsBeforeCompiling: 0,
+      compile: () => {
+        compilations++;
+        return { errors: [new GraphQLError('cannot compile this')] };
+      },
     });
-    refusing.useSchema(schema);
     const request = requestFor(schema, parse('{ who }'));
 
     expect(await refusing.executor(request)).toEqual({ data: { who: 'ada' } });
@@ -214,14 +232,74 @@ describe('CompiledQueryExecutor', () => {
     expect(compilations).toBe(1);
   });
 
-  it('gives Apollo, as a gateway, the schema Nest built, and refuses to start without one', async () => {
-    const gateway = executor.asGateway();
+  it('gives Apollo, as a gateway, the schema it is handed when Apollo starts, and runs nothing before', async () => {
+    const fresh = new CompiledQueryExecutor();
+    const request = requestFor(schema, parse('{ who }'));
+    expect(() => fresh.executor(request)).toThrow(/no schema/);
+
+    const gateway = fresh.asGateway(() => schema);
     const loaded: GraphQLSchema[] = [];
     gateway.onSchemaLoadOrUpdate(({ apiSchema }) => loaded.push(apiSchema));
     const { executor: loadedExecutor } = await gateway.load({ apollo: {} as never });
 
     expect(loaded).toEqual([schema]);
-    expect(loadedExecutor).toBe(executor.executor);
-    expect(() => new CompiledQueryExecutor().asGateway().onSchemaLoadOrUpdate(() => undefined)).toThrow(/transformSchema/);
+    expect(loadedExecutor).toBe(fresh.executor);
+    expect(await fresh.executor(request)).toEqual({ data: { who: 'ada' } });
+  });
+
+  it('answers an operation Apollo could not resolve as graphql-js does: several without a name, an unknown name', async () => {
+    const document = parse('query A { who } query B { items { name } }');
+    for (const operationName of [undefined, 'C']) {
+      const request = requestFor(schema, document, undefined, operationName);
+      expect(request.operation).toBeUndefined();
+      const reference = await execute({ schema, document, operationName });
+
+      for (let run = 0; run < 2; run++) expect(observable(await executor.executor(request))).toEqual(observable(reference));
+    }
+    expect(compilations).toBe(0);
+  });
+
+  it('compiles each named operation of a document on its own', async () => {
+    const document = parse('query A { who } query B { items { name } }');
+    const [a, b] = ['A', 'B'].map((name) => requestFor(schema, document, undefined, name));
+
+    for (const request of [a, b, a, b]) await executor.executor(request);
+    expect(compilations).toBe(2);
+    expect(await executor.executor(a)).toEqual({ data: { who: 'ada' } });
+    expect(await executor.executor(b)).toEqual({ data: { items: [{ name: 'a' }, { name: 'bb' }] } });
+  });
+
+  it('does not compile for a request it is told may not, a query longer than the limit, or introspection', async () => {
+    const anonymous = { user: null };
+    const picky = startedExecutor(schema, { interpretedRunsBeforeCompiling: 0, compile: countingCompiler, mayCompile: (context) => context !== anonymous });
+    const long = `{ ${Array.from({ length: 200 }, (_, i) => `w${i}: who`).join(' ')} }`;
+    expect(print(parse(long)).length).toBeGreaterThan(MAX_COMPILED_QUERY_LENGTH);
+    const requests = [
+      requestFor(schema, parse('{ who }'), undefined, undefined, anonymous),
+      requestFor(schema, parse(long)),
+      requestFor(schema, parse('{ __schema { queryType { name } } }')),
+      requestFor(schema, parse('{ who t: __type(name: "Item") { name } }')),
+    ];
+
+    for (let run = 0; run < 3; run++) {
+      for (const request of requests) expect((await picky.executor(request)).errors).toBeUndefined();
+    }
+    expect(compilations).toBe(0);
+    expect(picky.compiledQueries).toBe(0);
+    expect(await picky.executor(requestFor(schema, parse('{ who __typename }')))).toEqual({ data: { who: 'ada', __typename: 'Query' } });
+    expect(compilations).toBe(1);
+  });
+
+  it('keeps its compiled queries while ever new queries come and go', async () => {
+    const single = startedExecutor(schema, { compile: countingCompiler, maxCompiledQueries: 1 });
+    const hot = requestFor(schema, parse('{ who }'));
+    await single.executor(hot);
+    await single.executor(hot);
+    expect(compilations).toBe(1);
+
+    for (let i = 0; i < 20; i++) await single.executor(requestFor(schema, parse(`{ item(name: "one-off ${i}") { name } }`)));
+    await single.executor(hot);
+    expect(compilations).toBe(1);
+    expect(single.compiledQueries).toBe(1);
   });
 });

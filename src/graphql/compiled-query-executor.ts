@@ -1,35 +1,53 @@
 import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
-import { execute, GraphQLError, printSchema } from 'graphql';
-import type { ExecutionResult, GraphQLSchema } from 'graphql';
+import { BREAK, execute, GraphQLError, printSchema, visit } from 'graphql';
+import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { CompiledQuery } from 'graphql-jit';
 import { L1LruStore } from '../cache/l1-lru.store';
 
 /**
  * How many times a query runs through graphql-js before it is compiled.
- * Compiling costs far more than one run (it generates and loads a function),
- * so a query sent once — or a client sending a new query text every time —
- * never pays for it; the queries an app sends over and over do from their
- * second run on.
+ * Compiling costs far more than one run (0.7 ms for a one-field query, 10 ms
+ * for one of 2,000 characters, measured), so a query sent once — or a client
+ * sending a new query text every time — never pays for it; the queries an
+ * app sends over and over do from their second run on.
  */
 export const INTERPRETED_RUNS_BEFORE_COMPILING = 1;
 
 /**
- * How many queries are remembered (compiled, or counted towards it). An app
- * sends a few dozen different queries; the bound caps what a client sending
- * ever new ones can make the server hold — a compiled query is generated
- * code, tens of KB — and the least recently used goes first.
+ * Longest query text compiled. A compiled query is generated code, and its
+ * size grows with the query's (about 20 KB of heap for a one-field query,
+ * 165 KB for 2,300 characters, measured); an app's own queries are short.
  */
-export const MAX_PLANNED_QUERIES = 1_000;
+export const MAX_COMPILED_QUERY_LENGTH = 2_000;
 
-/** Plans are dropped for room only, never for age. */
+/** How many compiled queries are kept, least recently used dropped first: at most about 40 MB at the longest. */
+export const MAX_COMPILED_QUERIES = 250;
+
+/**
+ * How many queries not compiled (yet) are remembered: how often each ran, or
+ * that it is never to be compiled. Kept apart from the compiled ones, so a
+ * client sending ever new queries pushes out only these.
+ */
+export const MAX_COUNTED_QUERIES = 1_000;
+
+/** A query that is never to be compiled, as counted in `interpreted`. */
+const NEVER = -1;
+
+/** Entries are dropped for room only, never for age. */
 const NO_EXPIRY = Number.POSITIVE_INFINITY;
 
-/** graphql-jit's compiler, as CompiledQueryExecutor calls it (a seam for the unit spec). */
-export type QueryCompiler = (schema: GraphQLSchema, document: GatewayGraphQLRequestContext['document'], operationName?: string) => CompiledQuery | ExecutionResult;
+/** graphql-jit's compiler, as CompiledQueryExecutor calls it. */
+export type QueryCompiler = (schema: GraphQLSchema, document: DocumentNode, operationName?: string) => CompiledQuery | ExecutionResult;
 
-/** What is known of one operation: how often it ran interpreted, then its compiled form (or that it cannot be compiled). */
-type Plan = { readonly runs: number } | { readonly compiled: CompiledQuery } | { readonly uncompilable: true };
+export interface CompiledQueryExecutorOptions {
+  /** Whether the queries of a request with this context may be compiled (default: all). */
+  readonly mayCompile?: (context: unknown) => boolean;
+  readonly interpretedRunsBeforeCompiling?: number;
+  readonly maxCompiledQueries?: number;
+  /** graphql-jit's compileQuery unless given (a seam for the unit spec). */
+  readonly compile?: QueryCompiler;
+}
 
 type Result = ExecutionResult<Record<string, unknown>>;
 
@@ -40,20 +58,30 @@ type Result = ExecutionResult<Record<string, unknown>>;
  * building each field's resolve info. For a request answered from L1 that
  * walk is a good part of the server's work (README, "Benchmarks").
  *
- * What it runs, and what it leaves to graphql-js:
+ * What it compiles, and what it leaves to graphql-js:
  * - Operations over HTTP, which Apollo runs; graphql-ws runs the socket's
  *   operations itself, with graphql-js.
  * - Queries only. Mutations change state and are not the hot path: they keep
  *   graphql-js's serial execution exactly as it is.
- * - A query from its second run on (INTERPRETED_RUNS_BEFORE_COMPILING). Plans
- *   are kept by the query text's hash (Apollo's, computed for every request
- *   anyway) and operation name, in a bounded LRU (MAX_PLANNED_QUERIES).
+ * - A query from its second run on (INTERPRETED_RUNS_BEFORE_COMPILING), when
+ *   the request may compile (`mayCompile`: the server lets only an
+ *   authenticated caller's queries be compiled), the text is at most
+ *   MAX_COMPILED_QUERY_LENGTH and does not introspect the schema (rare, and
+ *   large). Compiled queries are kept by the query text's hash (Apollo's,
+ *   computed for every request anyway) and operation name, in a bounded LRU.
+ * - An operation Apollo could not resolve (several in the document and no
+ *   name, an unknown name): graphql-js answers with its own error.
  * - Variables that do not coerce: the query is run by graphql-js instead
  *   (no resolver has run yet), so the client gets graphql-js's errors, which
  *   Apollo recognises as BAD_USER_INPUT.
  * - Errors are handed to Apollo as graphql-js GraphQLErrors (graphql-jit has
  *   its own kind, whose `extensions` may be missing), with the same message,
  *   locations, path and original error, so formatGraphQLError sees no difference.
+ *
+ * Known differences with graphql-js, which nothing in this schema meets: the
+ * default resolver reads a field's property and does not call it when it is
+ * a function; a scalar serializing to null is null, not an error; errors for
+ * null in non-null fields come after the others.
  *
  * Resolvers are read from the schema when a query is compiled, so the schema
  * must not be rewrapped afterwards (Apollo does that only for plugins with a
@@ -66,28 +94,35 @@ type Result = ExecutionResult<Record<string, unknown>>;
  */
 export class CompiledQueryExecutor {
   private schema?: GraphQLSchema;
-  private readonly plans: L1LruStore<Plan>;
+  private readonly compiled: L1LruStore<CompiledQuery>;
+  /** Queries not compiled: how many runs each had so far, or NEVER. */
+  private readonly interpreted = new L1LruStore<number>(MAX_COUNTED_QUERIES, Date.now);
+  private readonly mayCompile: (context: unknown) => boolean;
+  private readonly interpretedRuns: number;
+  private readonly compile: QueryCompiler;
 
-  constructor(
-    private readonly interpretedRuns = INTERPRETED_RUNS_BEFORE_COMPILING,
-    private readonly compile: QueryCompiler = compileQuery,
-    maxPlannedQueries = MAX_PLANNED_QUERIES,
-  ) {
-    this.plans = new L1LruStore<Plan>(maxPlannedQueries, Date.now);
+  constructor(options: CompiledQueryExecutorOptions = {}) {
+    this.mayCompile = options.mayCompile ?? (() => true);
+    this.interpretedRuns = options.interpretedRunsBeforeCompiling ?? INTERPRETED_RUNS_BEFORE_COMPILING;
+    this.compile = options.compile ?? compileQuery;
+    this.compiled = new L1LruStore<CompiledQuery>(options.maxCompiledQueries ?? MAX_COMPILED_QUERIES, Date.now);
   }
 
-  /** For Nest's `transformSchema` option: the schema Nest generated, kept to run queries against, and returned as is. */
-  readonly useSchema = (schema: GraphQLSchema): GraphQLSchema => {
-    this.schema = schema;
-    return schema;
-  };
+  /** How many compiled queries are kept now (for tests and diagnostics). */
+  get compiledQueries(): number {
+    return this.compiled.size;
+  }
 
-  /** The executor as Apollo's `gateway` option takes it. */
-  asGateway(): GatewayInterface {
+  /**
+   * The executor as Apollo's `gateway` option takes it. `schema` is read when
+   * Apollo starts: Nest's GraphQLSchemaHost holds the final schema (sorted)
+   * by then, the one graphql-ws and `schema.gql` have too.
+   */
+  asGateway(schema: () => GraphQLSchema): GatewayInterface {
     return {
       onSchemaLoadOrUpdate: (callback) => {
-        const schema = this.requireSchema();
-        callback({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
+        this.schema = schema();
+        callback({ apiSchema: this.schema, coreSupergraphSdl: printSchema(this.schema) });
         return () => undefined;
       },
       load: async () => ({ executor: this.executor }),
@@ -95,14 +130,14 @@ export class CompiledQueryExecutor {
     };
   }
 
-  /** Apollo's executor: called with a document Apollo has parsed and validated, and the operation it resolved. */
+  /** Apollo's executor: called with a document Apollo has parsed and validated, and the operation it resolved (if any). */
   readonly executor: GatewayExecutor = (request) => {
     const result = this.execute(request);
     return result instanceof Promise ? result : Promise.resolve(result);
   };
 
   private execute(request: GatewayGraphQLRequestContext): Result | Promise<Result> {
-    const compiled = request.operation.operation === 'query' ? this.compiledFor(request) : undefined;
+    const compiled = this.compiledFor(request);
     if (!compiled) return this.interpret(request);
     const result = compiled.query(undefined, request.context, request.request.variables) as Result | Promise<Result>;
     return result instanceof Promise ? result.then((settled) => this.completed(settled, request)) : this.completed(result, request);
@@ -115,7 +150,7 @@ export class CompiledQueryExecutor {
       document: request.document,
       contextValue: request.context,
       variableValues: request.request.variables,
-      operationName: request.operationName,
+      operationName: request.request.operationName,
     }) as Result | Promise<Result>;
   }
 
@@ -127,25 +162,47 @@ export class CompiledQueryExecutor {
   }
 
   private compiledFor(request: GatewayGraphQLRequestContext): CompiledQuery | undefined {
-    // Apollo has resolved the operation: its name tells it apart from the document's others.
+    // Apollo always passes an operation it resolved; without one, graphql-js says what is wrong.
+    if (request.operation?.operation !== 'query' || !this.mayCompile(request.context)) return undefined;
+    // Apollo's resolved operation name tells the document's operations apart.
     const key = request.operationName === null ? request.queryHash : `${request.queryHash}:${request.operationName}`;
-    const plan = this.plans.get(key) ?? { runs: 0 };
-    if ('compiled' in plan) return plan.compiled;
-    if ('uncompilable' in plan) return undefined;
-    if (plan.runs < this.interpretedRuns) {
-      this.plans.set(key, { runs: plan.runs + 1 }, NO_EXPIRY);
+    const compiled = this.compiled.get(key);
+    if (compiled) return compiled;
+    const runs = this.interpreted.get(key) ?? 0;
+    if (runs === NEVER) return undefined;
+    if (runs < this.interpretedRuns) {
+      this.interpreted.set(key, runs + 1, NO_EXPIRY);
       return undefined;
     }
-    const compiled = this.compile(this.requireSchema(), request.document, request.operation.name?.value);
+    const made = worthCompiling(request) ? this.compile(this.requireSchema(), request.document, request.operationName ?? undefined) : undefined;
     // graphql-jit answers with errors instead of a function for what it cannot compile; graphql-js runs those.
-    this.plans.set(key, isCompiledQuery(compiled) ? { compiled } : { uncompilable: true }, NO_EXPIRY);
-    return isCompiledQuery(compiled) ? compiled : undefined;
+    if (!made || !isCompiledQuery(made)) {
+      this.interpreted.set(key, NEVER, NO_EXPIRY);
+      return undefined;
+    }
+    this.interpreted.delete(key);
+    this.compiled.set(key, made, NO_EXPIRY);
+    return made;
   }
 
   private requireSchema(): GraphQLSchema {
-    if (!this.schema) throw new Error('CompiledQueryExecutor has no schema: pass its useSchema as the GraphQL module\'s transformSchema');
+    if (!this.schema) throw new Error('CompiledQueryExecutor has no schema: Apollo has not loaded it through asGateway()');
     return this.schema;
   }
+}
+
+/** A query short enough to compile, and not one that introspects the schema. */
+function worthCompiling(request: GatewayGraphQLRequestContext): boolean {
+  if (request.source === undefined || request.source.length > MAX_COMPILED_QUERY_LENGTH) return false;
+  let introspects = false;
+  visit(request.document, {
+    Field(field) {
+      if (field.name.value !== '__schema' && field.name.value !== '__type') return undefined;
+      introspects = true;
+      return BREAK;
+    },
+  });
+  return !introspects;
 }
 
 /**

@@ -3,7 +3,7 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
-import { GraphQLWsSubscriptionsConfig, GraphQLModule as NestGraphQLModule } from '@nestjs/graphql';
+import { GraphQLSchemaHost, GraphQLWsSubscriptionsConfig, GraphQLModule as NestGraphQLModule } from '@nestjs/graphql';
 import type { FastifyRequest } from 'fastify';
 import { specifiedRules, validate } from 'graphql';
 import type { DocumentNode, ExecutionResult, FormattedExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
@@ -12,6 +12,7 @@ import type { WebSocket } from 'ws';
 import { UserPrincipal } from '../common/principal';
 import { SessionAuthenticator } from '../sessions/session-authenticator';
 import { CompiledQueryExecutor } from './compiled-query-executor';
+import { CompiledQueryExecutorModule } from './compiled-query-executor.module';
 import { CorrelationHook } from './correlation.hook';
 import { GRAPHQL_PATH } from './graphql-path';
 import { HostHeaderHook } from './host-header.hook';
@@ -50,38 +51,34 @@ export const MAX_QUERY_DEPTH = 10;
     NestGraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
       // EagerContextCreatorModule: found here before the global ExternalContextCreator (see the module).
-      imports: [EagerContextCreatorModule, WebSocketConnectionsModule],
-      inject: [SessionAuthenticator, WebSocketConnections],
-      useFactory: (authenticator: SessionAuthenticator, connections: WebSocketConnections) => {
-        const executor = new CompiledQueryExecutor();
-        return {
-          autoSchemaFile: join(process.cwd(), 'schema.gql'),
-          sortSchema: true,
-          path: GRAPHQL_PATH,
-          playground: false,
-          introspection: true,
-          includeStacktraceInErrorResponses: false,
-          formatError: formatGraphQLError,
-          validationRules: [depthLimit(MAX_QUERY_DEPTH)],
-          // Apollo's default cache-control plugin hooks every field of every operation to compute a Cache-Control
-          // header from @cacheControl hints; the schema has none (answers are per session), so it only cost time.
-          plugins: [ApolloServerPluginCacheControlDisabled()],
-          // Queries that are sent again run as compiled functions (graphql-jit) rather than through graphql-js's
-          // interpreter; Apollo takes such an executor as a "gateway" to the schema Nest built (see the class).
-          transformSchema: executor.useSchema,
-          gateway: executor.asGateway(),
-          subscriptions: {
-            // The graphql-ws protocol (graphql-transport-ws), as Apollo Client's GraphQLWsLink speaks it, on /graphql.
-            'graphql-ws': graphqlWsOptions(authenticator, connections),
-          },
-          // HTTP (Apollo's Fastify integration passes the request): the principal of each request from its bearer
-          // token. WebSocket (graphql-ws passes its context): the one established at connect.
-          context: async (input: FastifyRequest | { extra: SocketExtra }): Promise<GraphqlContext> => {
-            if ('extra' in input) return { principal: input.extra.principal ?? null, socket: input.extra.socket };
-            return { req: input, principal: await authenticator.authenticateAuthorization(input.headers.authorization) };
-          },
-        };
-      },
+      imports: [EagerContextCreatorModule, WebSocketConnectionsModule, CompiledQueryExecutorModule],
+      inject: [SessionAuthenticator, WebSocketConnections, CompiledQueryExecutor, GraphQLSchemaHost],
+      useFactory: (authenticator: SessionAuthenticator, connections: WebSocketConnections, executor: CompiledQueryExecutor, schemaHost: GraphQLSchemaHost) => ({
+        autoSchemaFile: join(process.cwd(), 'schema.gql'),
+        sortSchema: true,
+        path: GRAPHQL_PATH,
+        playground: false,
+        introspection: true,
+        includeStacktraceInErrorResponses: false,
+        formatError: formatGraphQLError,
+        validationRules: [depthLimit(MAX_QUERY_DEPTH)],
+        // Apollo's default cache-control plugin hooks every field of every operation to compute a Cache-Control
+        // header from @cacheControl hints; the schema has none (answers are per session), so it only cost time.
+        plugins: [ApolloServerPluginCacheControlDisabled()],
+        // Queries that are sent again run as compiled functions (graphql-jit) rather than through graphql-js's
+        // interpreter; Apollo takes such an executor as a "gateway" to the schema Nest built (see the class).
+        gateway: executor.asGateway(() => schemaHost.schema),
+        subscriptions: {
+          // The graphql-ws protocol (graphql-transport-ws), as Apollo Client's GraphQLWsLink speaks it, on /graphql.
+          'graphql-ws': graphqlWsOptions(authenticator, connections),
+        },
+        // HTTP (Apollo's Fastify integration passes the request): the principal of each request from its bearer
+        // token. WebSocket (graphql-ws passes its context): the one established at connect.
+        context: async (input: FastifyRequest | { extra: SocketExtra }): Promise<GraphqlContext> => {
+          if ('extra' in input) return { principal: input.extra.principal ?? null, socket: input.extra.socket };
+          return { req: input, principal: await authenticator.authenticateAuthorization(input.headers.authorization) };
+        },
+      }),
     }),
   ],
   providers: [

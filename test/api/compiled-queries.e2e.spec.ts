@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { CompiledQueryExecutor } from '../../src/graphql/compiled-query-executor';
 import { SettingsService } from '../../src/settings/settings.service';
 import { GraphqlClient, GraphQLResponse, RunningServer } from '../support/app-server-harness';
 import { CapturingLogger } from '../support/capturing-logger';
@@ -62,18 +63,24 @@ describe('queries compiled from their second run', () => {
     return answers;
   }
 
+  const compiledQueries = () => server.app.get(CompiledQueryExecutor).compiledQueries;
+
+  // The last column: whether the query is compiled (an anonymous caller's never is; nor one Apollo cannot resolve).
   it.each([
-    ["an app's settings", () => threeRuns(reader, SETTINGS, { appName }), 'data'],
-    ['null for an app that does not exist', () => threeRuns(admin, SETTINGS, { appName: 'de.compiled.no-such-app' }), 'data'],
-    ['FORBIDDEN without the permission', () => threeRuns(outsider, SETTINGS, { appName }), 'FORBIDDEN'],
-    ['UNAUTHENTICATED without a session', () => threeRuns(server.anonymous(), SETTINGS, { appName }), 'UNAUTHENTICATED'],
-    ['BAD_USER_INPUT for an argument its class refuses', () => threeRuns(admin, SETTINGS, { appName: 'Not A Name!' }), 'BAD_USER_INPUT'],
-    ['BAD_USER_INPUT for a variable that is missing', () => threeRuns(admin, SETTINGS, {}), 'BAD_USER_INPUT'],
-    ['BAD_USER_INPUT for a variable of the wrong type', () => threeRuns(admin, SETTINGS, { appName: 42 }), 'BAD_USER_INPUT'],
-    ['several fields, aliases, nested objects and enums', () => threeRuns(admin, `{ me { id email } apps { name state } one: app(name: "${appName}") { name } }`), 'data'],
-  ])('answers the same on every run: %s', async (_case, send, expected) => {
+    ["an app's settings", () => threeRuns(reader, SETTINGS, { appName }), 'data', true],
+    ['null for an app that does not exist', () => threeRuns(admin, SETTINGS, { appName: 'de.compiled.no-such-app' }), 'data', true],
+    ['FORBIDDEN without the permission', () => threeRuns(outsider, SETTINGS, { appName }), 'FORBIDDEN', true],
+    ['UNAUTHENTICATED without a session', () => threeRuns(server.anonymous(), SETTINGS, { appName }), 'UNAUTHENTICATED', false],
+    ['BAD_USER_INPUT for an argument its class refuses', () => threeRuns(admin, SETTINGS, { appName: 'Not A Name!' }), 'BAD_USER_INPUT', true],
+    ['BAD_USER_INPUT for a variable that is missing', () => threeRuns(admin, SETTINGS, {}), 'BAD_USER_INPUT', true],
+    ['BAD_USER_INPUT for a variable of the wrong type', () => threeRuns(admin, SETTINGS, { appName: 42 }), 'BAD_USER_INPUT', true],
+    ['several fields, aliases, nested objects and enums', () => threeRuns(admin, `{ me { id email } apps { name state } one: app(name: "${appName}") { name } }`), 'data', true],
+    ['two operations and no operation name', () => threeRuns(admin, 'query A { me { id } } query B { apps { name } }'), 'OPERATION_RESOLUTION_FAILURE', false],
+  ])('answers the same on every run: %s', async (_case, send, expected, compiled) => {
+    const before = compiledQueries();
     const [first, ...later] = await send();
 
+    expect(compiledQueries() - before).toBe(compiled ? 1 : 0);
     for (const answer of later) expect(answer).toEqual(first);
     if (expected === 'data') {
       expect(first.errors).toBeUndefined();
@@ -83,14 +90,24 @@ describe('queries compiled from their second run', () => {
     }
   });
 
+  it('introspects the schema Nest sorted, the one schema.gql shows', async () => {
+    const answers = await threeRuns(admin, '{ __type(name: "App") { fields { name } } }');
+
+    const names = answers[0].data!.__type.fields.map((field: { name: string }) => field.name);
+    expect(names).toEqual([...names].sort());
+    expect(names).toContain('installedAt');
+  });
+
   it('answers a fault with INTERNAL_SERVER_ERROR every run, and logs it once for each', async () => {
     jest.spyOn(server.app.get(SettingsService), 'find').mockImplementation(() => {
       throw new Error('the settings store is on fire');
     });
     const faults = () => logger.lines.filter((line) => line.startsWith('error ') && line.includes('the settings store is on fire'));
 
+    const before = compiledQueries();
     const answers = await threeRuns(admin, SETTINGS, { appName });
 
+    expect(compiledQueries() - before).toBe(1);
     for (const answer of answers) expect(answer).toEqual(answers[0]);
     expect(answers[0].errors).toEqual([
       { message: 'Internal server error', locations: [{ line: 1, column: 37 }], path: ['appSettings'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
