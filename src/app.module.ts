@@ -11,7 +11,7 @@ import { OutboxModule } from './outbox/outbox.module';
 import { OutboxModuleOptions } from './outbox/outbox-module.options';
 import { AppsModule } from './apps/apps.module';
 import { AuditModule } from './audit/audit.module';
-import { GraphqlModule } from './graphql/graphql.module';
+import { GraphqlModule, GraphqlModuleOptions } from './graphql/graphql.module';
 import { HealthModule } from './health/health.module';
 import { PermissionsModule } from './permissions/permissions.module';
 import { SessionsModule } from './sessions/sessions.module';
@@ -27,6 +27,8 @@ export interface AppModuleOptions {
   readonly cache?: CacheModuleOptions;
   /** Session lifetime, expiry sweeping and login throttling. */
   readonly sessions?: SessionsModuleOptions;
+  /** How operations run (e.g. `compileQueries: false` to run every query through graphql-js). */
+  readonly graphql?: GraphqlModuleOptions;
 }
 
 /** The whole server, built from one validated configuration (two can run in one process). */
@@ -44,7 +46,7 @@ export class AppModule {
         CacheReconnectModule,
         // After the bus: on shutdown the relay finishes its batch before the bus closes.
         OutboxModule.forRoot(options.outbox),
-        GraphqlModule,
+        GraphqlModule.forRoot(options.graphql),
         HealthModule,
         AppsModule,
         SettingsModule,

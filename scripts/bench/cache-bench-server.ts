@@ -1,9 +1,9 @@
 /**
- * A server for bench:cache with cache options that have no environment
- * variable: `src/main.ts`, but built with `AppModuleOptions.cache`. Benchmark
- * use only; production servers start from src/main.ts.
+ * A server for bench:cache with options that have no environment variable:
+ * `src/main.ts`, but built with `AppModuleOptions.cache` and `.graphql`.
+ * Benchmark use only; production servers start from src/main.ts.
  *
- *   ts-node --transpile-only scripts/bench/cache-bench-server.ts [--l1-max-entries=N]
+ *   ts-node --transpile-only scripts/bench/cache-bench-server.ts [--l1-max-entries=N] [--interpreted-queries]
  *
  * Everything else comes from the environment (APPSERVER_*), as for `npm start`;
  * without APPSERVER_REDIS_URL the cache has no L2, so `--l1-max-entries=0`
@@ -11,22 +11,25 @@
  */
 import 'reflect-metadata';
 import { createAppServer } from '../../src/app-server';
-import { CacheModuleOptions } from '../../src/cache/cache.options';
+import type { AppModuleOptions } from '../../src/app.module';
 import { loadConfig } from '../../src/config/load-config';
 
-function cacheOptions(args: readonly string[]): CacheModuleOptions {
+/** `--l1-max-entries=N`: the L1 bound of every namespace; `--interpreted-queries`: every query through graphql-js, none compiled. */
+function moduleOptions(args: readonly string[]): AppModuleOptions {
   let l1MaxEntries: number | undefined;
+  let compileQueries = true;
   for (const arg of args) {
     const match = /^--l1-max-entries=(\d+)$/.exec(arg);
-    if (!match) throw new Error(`Unknown argument "${arg}" (known: --l1-max-entries=N)`);
-    l1MaxEntries = Number(match[1]);
+    if (match) l1MaxEntries = Number(match[1]);
+    else if (arg === '--interpreted-queries') compileQueries = false;
+    else throw new Error(`Unknown argument "${arg}" (known: --l1-max-entries=N, --interpreted-queries)`);
   }
-  return l1MaxEntries === undefined ? {} : { defaults: { l1MaxEntries } };
+  return { cache: l1MaxEntries === undefined ? {} : { defaults: { l1MaxEntries } }, graphql: { compileQueries } };
 }
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const app = await createAppServer(config, { cache: cacheOptions(process.argv.slice(2)) });
+  const app = await createAppServer(config, moduleOptions(process.argv.slice(2)));
   app.enableShutdownHooks();
   await app.listen(config.port, '127.0.0.1');
 }

@@ -9,7 +9,10 @@
  * (b) `appSettings` over HTTP with autocannon, served from L1, from Redis
  *     only (`l1MaxEntries: 0`) and with the cache off (no Redis and
  *     `l1MaxEntries: 0`), and `{ __typename }` on the L1 server as the ceiling;
- *     `{ me { id } }` shows what running one resolver through Nest costs.
+ *     `{ me { id } }` shows what running one resolver through Nest costs;
+ *     a server running every query through graphql-js (`--interpreted-queries`:
+ *     none compiled, see CompiledQueryExecutor), with its own trivial query,
+ *     is the peer that shows what compiling queries changes.
  *     Targets: L1 ≥ 5× cache off, and ≥ 0.8× the trivial query.
  *     The scenarios take turns, BENCH_ROUNDS rounds (default 5) of
  *     BENCH_SECONDS each (default 4, after a 1 s warm-up), and each figure is
@@ -160,13 +163,15 @@ async function main(): Promise<void> {
     if (ONLY === 'propagation') return reportPropagation(propagation!);
     const clients = await createClients(a);
 
-    // (b) throughput: the L1 server is A; the other two start now, so none of them ran during (a).
-    const [l2Only, off] = await Promise.all([
+    // (b) throughput: the L1 server is A; the others start now, so none of them ran during (a).
+    const [l2Only, off, interpreted] = await Promise.all([
       track(startBenchServer({ ...common, APPSERVER_REDIS_URL: REDIS_URL }, ['--l1-max-entries=0'])),
       track(startBenchServer(common, ['--l1-max-entries=0'])),
+      track(startBenchServer({ ...common, APPSERVER_REDIS_URL: REDIS_URL }, ['--interpreted-queries'])),
     ]);
+    const loaded = [a, l2Only, off, interpreted].map((target) => target.server.pid);
     // The server under load on CPU 0, autocannon (this process) on CPU 1; PostgreSQL and Redis where the scheduler puts them.
-    const pinned = (await Promise.all([a.server.pid, l2Only.server.pid, off.server.pid].map((pid) => pinToCpu(pid, 0)))).every(Boolean) && (await pinToCpu(process.pid, 1));
+    const pinned = (await Promise.all(loaded.map((pid) => pinToCpu(pid, 0)))).every(Boolean) && (await pinToCpu(process.pid, 1));
     process.stdout.write(
       pinned ? '(b) servers pinned to CPU 0, the load generator to CPU 1 (taskset)\n' : '(b) servers and load generator NOT pinned (needs taskset and two CPUs): figures vary more\n',
     );
@@ -178,6 +183,8 @@ async function main(): Promise<void> {
       { name: '{ me { id } }, same server: one resolver, user from L1 (for scale)', server: a.server, clients, makeBody: () => body('{ me { id } }') },
       { name: 'appSettings — Redis L2 only (l1MaxEntries 0)', server: l2Only.server, clients, makeBody: settingsBody },
       { name: 'appSettings — cache off (no Redis, l1MaxEntries 0)', server: off.server, clients, makeBody: settingsBody },
+      { name: 'appSettings — L1, every query through graphql-js (peer: not compiled)', server: interpreted.server, clients, makeBody: settingsBody },
+      { name: '{ __typename } on that server (its ceiling)', server: interpreted.server, clients, makeBody: trivial },
     ]);
     if (propagation) reportPropagation(propagation);
     reportThroughput(results);
@@ -427,7 +434,7 @@ function reportPropagation(propagation: Propagation): void {
 const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
 
 function reportThroughput(results: Throughput[]): void {
-  const [l1, trivial, , , l2, off] = results;
+  const [l1, trivial, , , l2, off, interpretedL1, interpretedTrivial] = results;
   process.stdout.write(
     `\n(b) appSettings over HTTP, ${CONNECTIONS} connections; medians of ${ROUNDS} rounds of ${SECONDS} s (ratios: medians of the per-round ratios)\n` +
       formatTable(
@@ -456,11 +463,13 @@ function reportThroughput(results: Throughput[]): void {
       `  L1 ${formatRatio(l1VsOff)} cache off, target ≥ ${L1_VS_OFF_TARGET}×: ${verdict(l1VsOff >= L1_VS_OFF_TARGET)}\n` +
       `  L1 ${formatRatio(l1VsTrivial)} trivial query, target ≥ ${L1_VS_TRIVIAL_TARGET}×: ${verdict(l1VsTrivial >= L1_VS_TRIVIAL_TARGET)}\n` +
       `  (L2 only: ${formatRatio(ratio(l2, off))} cache off)\n` +
+      `  (compiled queries: L1 ${formatRatio(ratio(l1, interpretedL1))} the same on a server running every query through graphql-js, ` +
+      `where L1 is ${formatRatio(ratio(interpretedL1, interpretedTrivial))} its trivial query)\n` +
       `  (server CPU per request, trivial query / L1: ${formatRatio(cpuRatio(trivial, l1))}: the same comparison, less moved by the rest of the machine)\n`,
   );
 }
 
-/** A server built with cache options that have no environment variable (scripts/bench/cache-bench-server.ts). */
+/** A server built with options that have no environment variable (scripts/bench/cache-bench-server.ts). */
 async function startBenchServer(env: Record<string, string>, args: string[]): Promise<ServerProcess> {
   return startServerProcess(env, await freePort(), 'scripts/bench/cache-bench-server.ts', args);
 }

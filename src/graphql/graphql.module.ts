@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { GraphQLSchemaHost, GraphQLWsSubscriptionsConfig, GraphQLModule as NestGraphQLModule } from '@nestjs/graphql';
 import type { FastifyRequest } from 'fastify';
@@ -12,7 +12,7 @@ import type { WebSocket } from 'ws';
 import { UserPrincipal } from '../common/principal';
 import { SessionAuthenticator } from '../sessions/session-authenticator';
 import { CompiledQueryExecutor } from './compiled-query-executor';
-import { CompiledQueryExecutorModule } from './compiled-query-executor.module';
+import { CompiledQueriesOptions, CompiledQueryExecutorModule } from './compiled-query-executor.module';
 import { CorrelationHook } from './correlation.hook';
 import { GRAPHQL_PATH } from './graphql-path';
 import { HostHeaderHook } from './host-header.hook';
@@ -36,6 +36,9 @@ interface SocketExtra {
 type SocketContext = WsContext<Record<string, unknown> | undefined, unknown>;
 const extraOf = (ctx: SocketContext) => ctx.extra as SocketExtra;
 
+/** What AppModuleOptions.graphql may change (benchmarks); production runs with the defaults. */
+export type GraphqlModuleOptions = CompiledQueriesOptions;
+
 /** Deepest operation the API accepts (the contract's deepest useful query is 3). */
 export const MAX_QUERY_DEPTH = 10;
 
@@ -47,40 +50,6 @@ export const MAX_QUERY_DEPTH = 10;
  * AccessGuard (PermissionsModule) enforces each operation's policy on it.
  */
 @Module({
-  imports: [
-    NestGraphQLModule.forRootAsync<ApolloDriverConfig>({
-      driver: ApolloDriver,
-      // EagerContextCreatorModule: found here before the global ExternalContextCreator (see the module).
-      imports: [EagerContextCreatorModule, WebSocketConnectionsModule, CompiledQueryExecutorModule],
-      inject: [SessionAuthenticator, WebSocketConnections, CompiledQueryExecutor, GraphQLSchemaHost],
-      useFactory: (authenticator: SessionAuthenticator, connections: WebSocketConnections, executor: CompiledQueryExecutor, schemaHost: GraphQLSchemaHost) => ({
-        autoSchemaFile: join(process.cwd(), 'schema.gql'),
-        sortSchema: true,
-        path: GRAPHQL_PATH,
-        playground: false,
-        introspection: true,
-        includeStacktraceInErrorResponses: false,
-        formatError: formatGraphQLError,
-        validationRules: [depthLimit(MAX_QUERY_DEPTH)],
-        // Apollo's default cache-control plugin hooks every field of every operation to compute a Cache-Control
-        // header from @cacheControl hints; the schema has none (answers are per session), so it only cost time.
-        plugins: [ApolloServerPluginCacheControlDisabled()],
-        // Queries that are sent again run as compiled functions (graphql-jit) rather than through graphql-js's
-        // interpreter; Apollo takes such an executor as a "gateway" to the schema Nest built (see the class).
-        gateway: executor.asGateway(() => schemaHost.schema),
-        subscriptions: {
-          // The graphql-ws protocol (graphql-transport-ws), as Apollo Client's GraphQLWsLink speaks it, on /graphql.
-          'graphql-ws': graphqlWsOptions(authenticator, connections),
-        },
-        // HTTP (Apollo's Fastify integration passes the request): the principal of each request from its bearer
-        // token. WebSocket (graphql-ws passes its context): the one established at connect.
-        context: async (input: FastifyRequest | { extra: SocketExtra }): Promise<GraphqlContext> => {
-          if ('extra' in input) return { principal: input.extra.principal ?? null, socket: input.extra.socket };
-          return { req: input, principal: await authenticator.authenticateAuthorization(input.headers.authorization) };
-        },
-      }),
-    }),
-  ],
   providers: [
     { provide: APP_PIPE, useFactory: createValidationPipe },
     { provide: APP_FILTER, useClass: GraphqlFaultFilter },
@@ -88,7 +57,47 @@ export const MAX_QUERY_DEPTH = 10;
     HostHeaderHook,
   ],
 })
-export class GraphqlModule {}
+export class GraphqlModule {
+  static forRoot(options: GraphqlModuleOptions = {}): DynamicModule {
+    return {
+      module: GraphqlModule,
+      imports: [
+        NestGraphQLModule.forRootAsync<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          // EagerContextCreatorModule: found here before the global ExternalContextCreator (see the module).
+          imports: [EagerContextCreatorModule, WebSocketConnectionsModule, CompiledQueryExecutorModule.forRoot(options)],
+          inject: [SessionAuthenticator, WebSocketConnections, CompiledQueryExecutor, GraphQLSchemaHost],
+          useFactory: (authenticator: SessionAuthenticator, connections: WebSocketConnections, executor: CompiledQueryExecutor, schemaHost: GraphQLSchemaHost) => ({
+            autoSchemaFile: join(process.cwd(), 'schema.gql'),
+            sortSchema: true,
+            path: GRAPHQL_PATH,
+            playground: false,
+            introspection: true,
+            includeStacktraceInErrorResponses: false,
+            formatError: formatGraphQLError,
+            validationRules: [depthLimit(MAX_QUERY_DEPTH)],
+            // Apollo's default cache-control plugin hooks every field of every operation to compute a Cache-Control
+            // header from @cacheControl hints; the schema has none (answers are per session), so it only cost time.
+            plugins: [ApolloServerPluginCacheControlDisabled()],
+            // Queries that are sent again run as compiled functions (graphql-jit) rather than through graphql-js's
+            // interpreter; Apollo takes such an executor as a "gateway" to the schema Nest built (see the class).
+            gateway: executor.asGateway(() => schemaHost.schema),
+            subscriptions: {
+              // The graphql-ws protocol (graphql-transport-ws), as Apollo Client's GraphQLWsLink speaks it, on /graphql.
+              'graphql-ws': graphqlWsOptions(authenticator, connections),
+            },
+            // HTTP (Apollo's Fastify integration passes the request): the principal of each request from its bearer
+            // token. WebSocket (graphql-ws passes its context): the one established at connect.
+            context: async (input: FastifyRequest | { extra: SocketExtra }): Promise<GraphqlContext> => {
+              if ('extra' in input) return { principal: input.extra.principal ?? null, socket: input.extra.socket };
+              return { req: input, principal: await authenticator.authenticateAuthorization(input.headers.authorization) };
+            },
+          }),
+        }),
+      ],
+    };
+  }
+}
 
 /** graphql-ws on /graphql: authentication at connect, shared subscription executions, errors formatted as over HTTP. */
 function graphqlWsOptions(authenticator: SessionAuthenticator, connections: WebSocketConnections): GraphQLWsSubscriptionsConfig {

@@ -115,4 +115,23 @@ describe('queries compiled from their second run', () => {
     expect(answers[0].data).toEqual({ appSettings: null });
     expect(faults()).toHaveLength(3);
   });
+
+  it('compiles nothing on a server told not to (compileQueries: false), and answers alike', async () => {
+    const interpreting = await RunningServer.start({
+      transport: 'memory',
+      namespace: `interpreted-${randomBytes(3).toString('hex')}`,
+      database: { embeddedFile: ':memory:' },
+      graphql: { compileQueries: false },
+    });
+    try {
+      const client = await interpreting.loginAsAdmin();
+      const answers = [];
+      for (let run = 0; run < 3; run++) answers.push((await client.gql('{ me { email } }')).data);
+
+      expect(answers).toEqual(Array(3).fill({ me: { email: 'admin@appserver.test' } }));
+      expect(interpreting.app.get(CompiledQueryExecutor).compiledQueries).toBe(0);
+    } finally {
+      await interpreting.close();
+    }
+  });
 });

@@ -3,6 +3,7 @@ import { INestApplication, LoggerService } from '@nestjs/common';
 import { createAppServer } from '../../src/app-server';
 import { loadConfig } from '../../src/config/load-config';
 import { EventBus } from '../../src/event-bus/event-bus';
+import { GraphqlModuleOptions } from '../../src/graphql/graphql.module';
 import { AnyEventEnvelope } from '../../src/event-bus/event-envelope';
 import { DatabaseModuleOptions } from '../../src/database/database-module.options';
 import { InMemoryBroker } from '../../src/event-bus/transports/in-memory-broker';
@@ -29,6 +30,8 @@ export interface ServerOptions {
   readonly sessions?: SessionsModuleOptions;
   /** Receives every log line (default: none, or Nest's console logger with TEST_LOGS set). */
   readonly logger?: LoggerService;
+  /** How operations run (AppModuleOptions.graphql). */
+  readonly graphql?: GraphqlModuleOptions;
 }
 
 /** The first admin every test server creates at boot (APPSERVER_ADMIN_EMAIL / APPSERVER_ADMIN_PASSWORD). */
@@ -74,6 +77,7 @@ export class RunningServer {
       eventBus: { namespace: options.namespace, inMemoryBroker: options.inMemoryBroker },
       sessions: options.sessions,
       database: options.database,
+      graphql: options.graphql,
     });
     await app.listen(0, '127.0.0.1');
     const { port } = app.getHttpServer().address() as AddressInfo;
