@@ -1,22 +1,19 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { CompiledQueryExecutor } from './compiled-query-executor';
 import { GraphqlContext } from './graphql-context';
-
-export interface CompiledQueriesOptions {
-  /** false: every operation runs through graphql-js (bench:cache measures the difference); default true. */
-  readonly compileQueries?: boolean;
-}
+import { GraphqlModuleOptions } from './graphql-module.options';
 
 /**
  * Provides the executor Apollo runs HTTP operations with (see
  * CompiledQueryExecutor). Only an authenticated caller's queries are
  * compiled: compiling costs the server time and memory, and an anonymous
- * caller may only log in.
+ * caller may only log in. A context that does not say who called (none
+ * reaches Apollo today) counts as anonymous.
  */
 @Module({})
 export class CompiledQueryExecutorModule {
-  static forRoot(options: CompiledQueriesOptions = {}): DynamicModule {
-    const mayCompile = options.compileQueries === false ? () => false : (context: unknown) => (context as GraphqlContext).principal !== null;
+  static forRoot(options: GraphqlModuleOptions = {}): DynamicModule {
+    const mayCompile = options.compileQueries === false ? () => false : (context: unknown) => (context as Partial<GraphqlContext> | undefined)?.principal != null;
     return {
       module: CompiledQueryExecutorModule,
       providers: [{ provide: CompiledQueryExecutor, useFactory: () => new CompiledQueryExecutor({ mayCompile }) }],

@@ -17,7 +17,7 @@ import {
 import type { ExecutionResult } from 'graphql';
 import { compileQuery } from 'graphql-jit';
 import { ForbiddenError } from '../common/app-errors';
-import { CompiledQueryExecutor, CompiledQueryExecutorOptions, MAX_COMPILED_QUERY_LENGTH, QueryCompiler } from './compiled-query-executor';
+import { CompiledQueryExecutor, CompiledQueryExecutorOptions, MAX_COMPILED_FIELDS, QueryCompiler } from './compiled-query-executor';
 
 /** A schema with what the API's resolvers do: answer at once or later, return null, throw an AppError or a fault. */
 function testSchema(): GraphQLSchema {
@@ -269,16 +269,14 @@ describe('CompiledQueryExecutor', () => {
     expect(await executor.executor(b)).toEqual({ data: { items: [{ name: 'a' }, { name: 'bb' }] } });
   });
 
-  it('does not compile for a request it is told may not, a query longer than the limit, or introspection', async () => {
+  it('does not compile for a request it is told may not, a query with too many fields, or introspection', async () => {
     const anonymous = { user: null };
     const picky = startedExecutor(schema, { interpretedRunsBeforeCompiling: 0, compile: countingCompiler, mayCompile: (context) => context !== anonymous });
-    const long = `{ ${Array.from({ length: 200 }, (_, i) => `w${i}: who`).join(' ')} }`;
-    expect(print(parse(long)).length).toBeGreaterThan(MAX_COMPILED_QUERY_LENGTH);
     const requests = [
       requestFor(schema, parse('{ who }'), undefined, undefined, anonymous),
-      requestFor(schema, parse(long)),
+      requestFor(schema, parse(`{ ${Array.from({ length: MAX_COMPILED_FIELDS + 1 }, (_, i) => `w${i}: who`).join(' ')} }`)),
       requestFor(schema, parse('{ __schema { queryType { name } } }')),
-      requestFor(schema, parse('{ who t: __type(name: "Item") { name } }')),
+      requestFor(schema, parse('{ who ...Introspecting } fragment Introspecting on Query { item(name: "x") { name } __type(name: "Item") { name } }')),
     ];
 
     for (let run = 0; run < 3; run++) {
@@ -288,6 +286,37 @@ describe('CompiledQueryExecutor', () => {
     expect(picky.compiledQueries).toBe(0);
     expect(await picky.executor(requestFor(schema, parse('{ who __typename }')))).toEqual({ data: { who: 'ada', __typename: 'Query' } });
     expect(compilations).toBe(1);
+  });
+
+  it('counts a fragment wherever it is spread, as the compiled code repeats it', async () => {
+    const eager = startedExecutor(schema, { interpretedRunsBeforeCompiling: 0, compile: countingCompiler });
+    // Each spread is the aliased `item` field and the fragment's 30 fields: 31 selections.
+    const fragment = `fragment Thirty on Item { ${Array.from({ length: 30 }, (_, i) => `n${i}: name`).join(' ')} }`;
+    const spreads = (count: number) => `{ ${Array.from({ length: count }, (_, i) => `i${i}: item(name: "x") { ...Thirty }`).join(' ')} } ${fragment}`;
+    expect(31 * 3).toBeLessThanOrEqual(MAX_COMPILED_FIELDS);
+    expect(31 * 4).toBeGreaterThan(MAX_COMPILED_FIELDS);
+
+    await eager.executor(requestFor(schema, parse(spreads(4))));
+    expect(compilations).toBe(0);
+    const answer = await eager.executor(requestFor(schema, parse(spreads(3))));
+    expect(compilations).toBe(1);
+    expect(Object.keys(answer.data!)).toEqual(['i0', 'i1', 'i2']);
+  });
+
+  it('compiles at most so many queries a second, and the others on a later run', async () => {
+    let now = 0;
+    const budgeted = startedExecutor(schema, { interpretedRunsBeforeCompiling: 0, compile: countingCompiler, maxCompilesPerSecond: 2, clock: () => now });
+    const queries = ['{ who }', '{ items { name } }', '{ item(name: "x") { name } }'].map((query) => requestFor(schema, parse(query)));
+
+    for (const request of queries) expect((await budgeted.executor(request)).errors).toBeUndefined();
+    expect(compilations).toBe(2);
+    now = 999;
+    await budgeted.executor(queries[2]);
+    expect(compilations).toBe(2);
+    now = 1_000;
+    expect(await budgeted.executor(queries[2])).toEqual({ data: { item: { name: 'x' } } });
+    expect(compilations).toBe(3);
+    expect(budgeted.compiledQueries).toBe(3);
   });
 
   it('keeps its compiled queries while ever new queries come and go', async () => {

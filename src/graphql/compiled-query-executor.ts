@@ -1,28 +1,38 @@
 import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
-import { BREAK, execute, GraphQLError, printSchema, visit } from 'graphql';
-import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
+import { execute, GraphQLError, Kind, printSchema } from 'graphql';
+import type { DocumentNode, ExecutionResult, FragmentDefinitionNode, GraphQLSchema, OperationDefinitionNode, SelectionSetNode } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { CompiledQuery } from 'graphql-jit';
 import { L1LruStore } from '../cache/l1-lru.store';
 
 /**
  * How many times a query runs through graphql-js before it is compiled.
- * Compiling costs far more than one run (0.7 ms for a one-field query, 10 ms
- * for one of 2,000 characters, measured), so a query sent once — or a client
- * sending a new query text every time — never pays for it; the queries an
- * app sends over and over do from their second run on.
+ * Compiling costs far more than one run (1 ms for a few fields, 10 ms for a
+ * hundred, measured), so a query sent once — or a client sending a new query
+ * text every time — never pays for it; the queries an app sends over and
+ * over do from their second run on.
  */
 export const INTERPRETED_RUNS_BEFORE_COMPILING = 1;
 
 /**
- * Longest query text compiled. A compiled query is generated code, and its
- * size grows with the query's (about 20 KB of heap for a one-field query,
- * 165 KB for 2,300 characters, measured); an app's own queries are short.
+ * Most field selections a compiled query may have, each fragment counted
+ * wherever it is spread. A compiled query is generated code that grows with
+ * them: 20–40 KB of heap for a few fields, about 100 KB for a hundred
+ * (measured); an app's own queries have a few dozen at most.
  */
-export const MAX_COMPILED_QUERY_LENGTH = 2_000;
+export const MAX_COMPILED_FIELDS = 100;
 
-/** How many compiled queries are kept, least recently used dropped first: at most about 40 MB at the longest. */
+/** How many compiled queries are kept, least recently used dropped first: about 25 MB at most. */
 export const MAX_COMPILED_QUERIES = 250;
+
+/**
+ * Most compilations in one second; a query due beyond that runs interpreted
+ * and is compiled on a later run. Each blocks the event loop for up to about
+ * 10 ms, so a caller sending ever new queries twice each costs the server a
+ * tenth of its time at most; an app's few dozen queries are all compiled in
+ * the first seconds.
+ */
+export const MAX_COMPILES_PER_SECOND = 10;
 
 /**
  * How many queries not compiled (yet) are remembered: how often each ran, or
@@ -45,8 +55,11 @@ export interface CompiledQueryExecutorOptions {
   readonly mayCompile?: (context: unknown) => boolean;
   readonly interpretedRunsBeforeCompiling?: number;
   readonly maxCompiledQueries?: number;
+  readonly maxCompilesPerSecond?: number;
   /** graphql-jit's compileQuery unless given (a seam for the unit spec). */
   readonly compile?: QueryCompiler;
+  /** Milliseconds, for the compile budget (Date.now unless given). */
+  readonly clock?: () => number;
 }
 
 type Result = ExecutionResult<Record<string, unknown>>;
@@ -65,10 +78,12 @@ type Result = ExecutionResult<Record<string, unknown>>;
  *   graphql-js's serial execution exactly as it is.
  * - A query from its second run on (INTERPRETED_RUNS_BEFORE_COMPILING), when
  *   the request may compile (`mayCompile`: the server lets only an
- *   authenticated caller's queries be compiled), the text is at most
- *   MAX_COMPILED_QUERY_LENGTH and does not introspect the schema (rare, and
- *   large). Compiled queries are kept by the query text's hash (Apollo's,
- *   computed for every request anyway) and operation name, in a bounded LRU.
+ *   authenticated caller's queries be compiled), the query has at most
+ *   MAX_COMPILED_FIELDS field selections and does not introspect the schema
+ *   (rare, and large), and the second's compile budget allows
+ *   (MAX_COMPILES_PER_SECOND). Compiled queries are kept by the query text's
+ *   hash (Apollo's, computed for every request anyway) and operation name,
+ *   in a bounded LRU (MAX_COMPILED_QUERIES).
  * - An operation Apollo could not resolve (several in the document and no
  *   name, an unknown name): graphql-js answers with its own error.
  * - Variables that do not coerce: the query is run by graphql-js instead
@@ -99,12 +114,19 @@ export class CompiledQueryExecutor {
   private readonly interpreted = new L1LruStore<number>(MAX_COUNTED_QUERIES, Date.now);
   private readonly mayCompile: (context: unknown) => boolean;
   private readonly interpretedRuns: number;
+  private readonly maxCompilesPerSecond: number;
   private readonly compile: QueryCompiler;
+  private readonly clock: () => number;
+  /** The compile budget's current second: when it began, and how many compilations it has had. */
+  private budgetSecondStartedAt = Number.NEGATIVE_INFINITY;
+  private compilesThisSecond = 0;
 
   constructor(options: CompiledQueryExecutorOptions = {}) {
     this.mayCompile = options.mayCompile ?? (() => true);
     this.interpretedRuns = options.interpretedRunsBeforeCompiling ?? INTERPRETED_RUNS_BEFORE_COMPILING;
+    this.maxCompilesPerSecond = options.maxCompilesPerSecond ?? MAX_COMPILES_PER_SECOND;
     this.compile = options.compile ?? compileQuery;
+    this.clock = options.clock ?? Date.now;
     this.compiled = new L1LruStore<CompiledQuery>(options.maxCompiledQueries ?? MAX_COMPILED_QUERIES, Date.now);
   }
 
@@ -174,9 +196,15 @@ export class CompiledQueryExecutor {
       this.interpreted.set(key, runs + 1, NO_EXPIRY);
       return undefined;
     }
-    const made = worthCompiling(request) ? this.compile(this.requireSchema(), request.document, request.operationName ?? undefined) : undefined;
+    if (!worthCompiling(request.document, request.operation)) {
+      this.interpreted.set(key, NEVER, NO_EXPIRY);
+      return undefined;
+    }
+    // Over this second's budget: interpreted this time, compiled on a later run.
+    if (!this.takeFromCompileBudget()) return undefined;
+    const made = this.compile(this.requireSchema(), request.document, request.operationName ?? undefined);
     // graphql-jit answers with errors instead of a function for what it cannot compile; graphql-js runs those.
-    if (!made || !isCompiledQuery(made)) {
+    if (!isCompiledQuery(made)) {
       this.interpreted.set(key, NEVER, NO_EXPIRY);
       return undefined;
     }
@@ -185,24 +213,58 @@ export class CompiledQueryExecutor {
     return made;
   }
 
+  /** Whether one more compilation fits in this second's budget (MAX_COMPILES_PER_SECOND), and if so takes it. */
+  private takeFromCompileBudget(): boolean {
+    const now = this.clock();
+    if (now - this.budgetSecondStartedAt >= 1_000) {
+      this.budgetSecondStartedAt = now;
+      this.compilesThisSecond = 0;
+    }
+    if (this.compilesThisSecond >= this.maxCompilesPerSecond) return false;
+    this.compilesThisSecond++;
+    return true;
+  }
+
   private requireSchema(): GraphQLSchema {
     if (!this.schema) throw new Error('CompiledQueryExecutor has no schema: Apollo has not loaded it through asGateway()');
     return this.schema;
   }
 }
 
-/** A query short enough to compile, and not one that introspects the schema. */
-function worthCompiling(request: GatewayGraphQLRequestContext): boolean {
-  if (request.source === undefined || request.source.length > MAX_COMPILED_QUERY_LENGTH) return false;
-  let introspects = false;
-  visit(request.document, {
-    Field(field) {
-      if (field.name.value !== '__schema' && field.name.value !== '__type') return undefined;
-      introspects = true;
-      return BREAK;
-    },
-  });
-  return !introspects;
+/** Fields that introspect the schema: what they answer is large, and asked for rarely. */
+const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
+
+/**
+ * An operation small enough to compile (MAX_COMPILED_FIELDS field
+ * selections at most, each fragment counted wherever it is spread, as the
+ * compiled code repeats it) that does not introspect the schema. Counting
+ * stops past the limit; each fragment is counted once (Apollo has validated
+ * the document, so fragments do not spread themselves).
+ */
+function worthCompiling(document: DocumentNode, operation: OperationDefinitionNode): boolean {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const fragmentSelections = new Map<string, number>();
+  const selections = (set: SelectionSetNode | undefined): number => {
+    let count = 0;
+    for (const selection of set?.selections ?? []) {
+      if (selection.kind === Kind.FIELD) {
+        if (INTROSPECTION_FIELDS.has(selection.name.value)) return Number.POSITIVE_INFINITY;
+        count += 1 + selections(selection.selectionSet);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        count += selections(selection.selectionSet);
+      } else {
+        const name = selection.name.value;
+        if (!fragmentSelections.has(name)) fragmentSelections.set(name, selections(fragments.get(name)?.selectionSet));
+        count += fragmentSelections.get(name)!;
+      }
+      if (count > MAX_COMPILED_FIELDS) return count;
+    }
+    return count;
+  };
+  return selections(operation.selectionSet) <= MAX_COMPILED_FIELDS;
 }
 
 /**

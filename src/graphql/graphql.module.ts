@@ -12,8 +12,9 @@ import type { WebSocket } from 'ws';
 import { UserPrincipal } from '../common/principal';
 import { SessionAuthenticator } from '../sessions/session-authenticator';
 import { CompiledQueryExecutor } from './compiled-query-executor';
-import { CompiledQueriesOptions, CompiledQueryExecutorModule } from './compiled-query-executor.module';
+import { CompiledQueryExecutorModule } from './compiled-query-executor.module';
 import { CorrelationHook } from './correlation.hook';
+import { GraphqlModuleOptions } from './graphql-module.options';
 import { GRAPHQL_PATH } from './graphql-path';
 import { HostHeaderHook } from './host-header.hook';
 import { depthLimit } from './depth-limit.rule';
@@ -35,9 +36,6 @@ interface SocketExtra {
 /** graphql-ws hands Nest's hooks an untyped `extra`; this names what it holds here. */
 type SocketContext = WsContext<Record<string, unknown> | undefined, unknown>;
 const extraOf = (ctx: SocketContext) => ctx.extra as SocketExtra;
-
-/** What AppModuleOptions.graphql may change (benchmarks); production runs with the defaults. */
-export type GraphqlModuleOptions = CompiledQueriesOptions;
 
 /** Deepest operation the API accepts (the contract's deepest useful query is 3). */
 export const MAX_QUERY_DEPTH = 10;

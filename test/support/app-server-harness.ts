@@ -3,7 +3,7 @@ import { INestApplication, LoggerService } from '@nestjs/common';
 import { createAppServer } from '../../src/app-server';
 import { loadConfig } from '../../src/config/load-config';
 import { EventBus } from '../../src/event-bus/event-bus';
-import { GraphqlModuleOptions } from '../../src/graphql/graphql.module';
+import { GraphqlModuleOptions } from '../../src/graphql/graphql-module.options';
 import { AnyEventEnvelope } from '../../src/event-bus/event-envelope';
 import { DatabaseModuleOptions } from '../../src/database/database-module.options';
 import { InMemoryBroker } from '../../src/event-bus/transports/in-memory-broker';
