@@ -13,11 +13,15 @@ import { GraphqlModuleOptions } from './graphql-module.options';
 @Module({})
 export class CompiledQueryExecutorModule {
   static forRoot(options: GraphqlModuleOptions = {}): DynamicModule {
-    const mayCompile = options.compileQueries === false ? () => false : (context: unknown) => (context as Partial<GraphqlContext> | undefined)?.principal != null;
+    const mayCompile = options.compileQueries === false ? () => false : isAuthenticated;
     return {
       module: CompiledQueryExecutorModule,
       providers: [{ provide: CompiledQueryExecutor, useFactory: () => new CompiledQueryExecutor({ mayCompile }) }],
       exports: [CompiledQueryExecutor],
     };
   }
+}
+
+function isAuthenticated(context: unknown): boolean {
+  return (context as Partial<GraphqlContext> | undefined)?.principal != null;
 }

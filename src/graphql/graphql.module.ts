@@ -65,7 +65,12 @@ export class GraphqlModule {
           // EagerContextCreatorModule: found here before the global ExternalContextCreator (see the module).
           imports: [EagerContextCreatorModule, WebSocketConnectionsModule, CompiledQueryExecutorModule.forRoot(options)],
           inject: [SessionAuthenticator, WebSocketConnections, CompiledQueryExecutor, GraphQLSchemaHost],
-          useFactory: (authenticator: SessionAuthenticator, connections: WebSocketConnections, executor: CompiledQueryExecutor, schemaHost: GraphQLSchemaHost) => ({
+          useFactory: (
+            authenticator: SessionAuthenticator,
+            connections: WebSocketConnections,
+            executor: CompiledQueryExecutor,
+            schemaHost: GraphQLSchemaHost,
+          ) => ({
             autoSchemaFile: join(process.cwd(), 'schema.gql'),
             sortSchema: true,
             path: GRAPHQL_PATH,

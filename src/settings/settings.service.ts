@@ -63,9 +63,10 @@ export class SettingsService {
   /**
    * The app's settings, or null when it has none; through the cache. Read
    * only: every reader of the same cached settings gets the same entity
-   * (frozen, though only shallowly: its Date, `values` and `schema` are not). The entity itself, not a promise, when the settings are in L1:
-   * the `appSettings` query then awaits nothing here (each promise and
-   * `await` costs a request more than the L1 lookup).
+   * (frozen, though only shallowly: its Date, `values` and `schema` are not).
+   * The entity itself, not a promise, when the settings are in L1: the
+   * `appSettings` query then awaits nothing here (each promise and `await`
+   * costs a request more than the L1 lookup).
    */
   find(appName: string): Readonly<AppSettingsEntity> | null | Promise<Readonly<AppSettingsEntity> | null> {
     const snapshot = this.cache.getOrLoadNow(settingsCacheKey(appName), async () => {
